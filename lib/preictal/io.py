@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
@@ -53,7 +54,9 @@ def write_parquet(path: str | os.PathLike, df: pd.DataFrame, metadata: dict | No
     table = pa.Table.from_pandas(df, preserve_index=False)
     if metadata:
         merged = dict(table.schema.metadata or {})
-        merged.update({f"preictal.{k}".encode(): json.dumps(v).encode() for k, v in metadata.items()})
+        merged.update(
+            {f"preictal.{k}".encode(): json.dumps(v).encode() for k, v in metadata.items()}
+        )
         table = table.replace_schema_metadata(merged)
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
@@ -65,7 +68,9 @@ def read_parquet_metadata(path: str | os.PathLike) -> dict:
 
     raw = pq.read_schema(path).metadata or {}
     prefix = b"preictal."
-    return {k[len(prefix) :].decode(): json.loads(v) for k, v in raw.items() if k.startswith(prefix)}
+    return {
+        k[len(prefix) :].decode(): json.loads(v) for k, v in raw.items() if k.startswith(prefix)
+    }
 
 
 def _json_default(obj: Any) -> Any:
@@ -80,3 +85,11 @@ def _json_default(obj: Any) -> Any:
     if isinstance(obj, Path):
         return str(obj)
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def sha256_file(path: str | os.PathLike, chunk: int = 1 << 22) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()

@@ -1,0 +1,76 @@
+"""What the Snakefile needs at parse time, computed from the validated config.
+
+Kept here rather than in ``rules/common.smk`` so that it is tested like the rest of the library.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from pathlib import Path
+
+from preictal.chbmit.dataset import available_cases, edfs_on_disk, resolve_cases
+from preictal.chbmit.errors import DatasetError
+from preictal.chbmit.summary import find_summary
+from preictal.synthetic.plan import SyntheticSpec, plan_dataset
+
+
+def is_synthetic(config: Mapping) -> bool:
+    """The workflow generates the synthetic dataset when ``data_root`` is ``synthetic.out_dir``."""
+    return Path(config["data_root"]).resolve() == Path(config["synthetic"]["out_dir"]).resolve()
+
+
+def synthetic_spec(config: Mapping) -> SyntheticSpec:
+    return SyntheticSpec.from_config(config["synthetic"], patients=config["patients"])
+
+
+def workflow_cases(config: Mapping) -> list[str]:
+    """The cases to process: ``cases`` checked against what ``data_root`` holds (or will hold)."""
+    if is_synthetic(config):
+        spec = synthetic_spec(config)
+        return resolve_cases(config["cases"], spec.cases, f"synthetic.cases {list(spec.cases)}")
+    root = Path(config["data_root"])
+    if not root.is_dir():
+        raise DatasetError(
+            f"data_root {root}: folder not found. Point data_root at a CHB-MIT copy "
+            f"(see docs/DATA_DOWNLOAD.md) or leave it at the synthetic default "
+            f"{config['synthetic']['out_dir']}"
+        )
+    return resolve_cases(config["cases"], available_cases(root), f"data_root {root}")
+
+
+def case_summary_path(config: Mapping, case: str) -> Path:
+    root = Path(config["data_root"])
+    if is_synthetic(config):
+        return root / case / f"{case}-summary.txt"
+    return find_summary(root, case)
+
+
+def case_edf_paths(config: Mapping, case: str) -> list[Path]:
+    root = Path(config["data_root"])
+    if is_synthetic(config):
+        plan = {p.case: p for p in plan_dataset(synthetic_spec(config))}[case]
+        return [root / case / f.name for f in plan.files]
+    return edfs_on_disk(root, case)
+
+
+def dataset_metadata_paths(config: Mapping) -> list[Path]:
+    """Top-level metadata files present (or to be generated) in ``data_root``."""
+    root = Path(config["data_root"])
+    names = ["RECORDS", "RECORDS-WITH-SEIZURES", "SUBJECT-INFO", "SHA256SUMS.txt"]
+    if is_synthetic(config):
+        return [root / n for n in names]
+    return [root / n for n in names if (root / n).is_file()]
+
+
+def code_hash(*paths: str | Path) -> str:
+    """Digest of source files or folders, for ``params:`` so that a code change reruns a rule."""
+    h = hashlib.sha256()
+    for path in paths:
+        path = Path(path)
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        for f in files:
+            # Names relative to the hashed folder, so that the hash is the same in any clone.
+            h.update(str(f.relative_to(path) if path.is_dir() else f.name).encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
