@@ -9,11 +9,11 @@ from preictal.workflow import (
     case_summary_path,
     code_hash as _code_hash,
     dataset_metadata_paths,
+    dataset_source,
     is_synthetic,
     synthetic_spec,
     workflow_cases,
 )
-
 
 validate(config, "../schemas/workflow_config.schema.yaml")
 
@@ -22,6 +22,7 @@ try:
 except DatasetError as exc:
     raise WorkflowError(f"config: {exc}") from None
 SYNTHETIC = is_synthetic(config)
+DATA_SOURCE = dataset_source(config)
 DATA_ROOT = Path(config["data_root"])
 if SYNTHETIC:
     SYNTHETIC_FILES = dataset_paths(synthetic_spec(config), DATA_ROOT)
@@ -51,9 +52,14 @@ def dataset_input(paths):
     return [str(p) if SYNTHETIC else ancient(str(p)) for p in paths]
 
 
-def case_summary_input(wildcards):
-    return dataset_input([case_summary_path(config, wildcards.case)])
-
-
-def case_edfs_input(wildcards):
-    return dataset_input(case_edf_paths(config, wildcards.case))
+def case_raw_inputs(wildcards):
+    """A case's summary and EDFs, with RECORDS and RECORDS-WITH-SEIZURES where they exist."""
+    metadata = dataset_metadata_paths(config)
+    inputs = {
+        "summary": dataset_input([case_summary_path(config, wildcards.case)])[0],
+        "edfs": dataset_input(case_edf_paths(config, wildcards.case)),
+    }
+    for role in ("records", "seizure_records"):
+        if role in metadata:
+            inputs[role] = dataset_input([metadata[role]])[0]
+    return inputs

@@ -9,11 +9,13 @@ if SYNTHETIC:
             "logs/synthetic_dataset.log",
         benchmark:
             "results/benchmarks/synthetic_dataset.tsv"
+        conda:
+            "../envs/pipeline.yaml"
         threads: workflow.cores
         resources:
             mem_mb=lambda wc, threads: 1500 * threads,
         params:
-            out_dir=config["synthetic"]["out_dir"],
+            out_dir=lambda wc, output: Path(output.top_level[0]).parent,
             synthetic=config["synthetic"],
             patients=config["patients"],
             code=code_hash("synthetic", "chbmit/summary.py"),
@@ -26,8 +28,11 @@ rule download_chbmit:
         report="results/dataset/download_report.json",
     log:
         "logs/download_chbmit.log",
+    conda:
+        "../envs/pipeline.yaml"
+    threads: 4
     params:
-        data_root=config["data_root"],
+        dest=config["data_root"],
         download=config["download"],
     script:
         "../scripts/download_chbmit.py"
@@ -35,9 +40,7 @@ rule download_chbmit:
 
 rule index_case:
     input:
-        summary=case_summary_input,
-        edfs=case_edfs_input,
-        metadata=dataset_input(dataset_metadata_paths(config)),
+        unpack(case_raw_inputs),
     output:
         files="results/index/{case}/files.parquet",
         seizures="results/index/{case}/seizures.parquet",
@@ -45,10 +48,12 @@ rule index_case:
         "logs/index_case/{case}.log",
     benchmark:
         "results/benchmarks/index_case/{case}.tsv"
+    conda:
+        "../envs/pipeline.yaml"
     params:
-        data_root=config["data_root"],
         patients=config["patients"],
         timeline=config["timeline"],
+        data_source=DATA_SOURCE,
         code=code_hash("chbmit"),
     script:
         "../scripts/index_case.py"
@@ -58,7 +63,7 @@ rule verify_dataset:
     input:
         files=expand("results/index/{case}/files.parquet", case=CASES),
         seizures=expand("results/index/{case}/seizures.parquet", case=CASES),
-        metadata=dataset_input(dataset_metadata_paths(config)),
+        metadata=dataset_input(dataset_metadata_paths(config).values()),
     output:
         json="results/dataset/verification.json",
         md="results/dataset/verification.md",
@@ -70,9 +75,12 @@ rule verify_dataset:
         ),
     log:
         "logs/verify_dataset.log",
+    conda:
+        "../envs/pipeline.yaml"
     threads: 2
     params:
-        data_root=config["data_root"],
+        # The folder itself is scanned for EDFs that no list names, and hashed file by file.
+        data_root=lambda wc: config["data_root"],
         cases=CASES,
         patients=config["patients"],
         verification=config["verification"],
@@ -94,6 +102,8 @@ rule plot_dataset_timeline:
         ),
     log:
         "logs/plot_dataset_timeline.log",
+    conda:
+        "../envs/pipeline.yaml"
     params:
         code=code_hash("plots"),
     script:

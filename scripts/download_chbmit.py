@@ -12,7 +12,7 @@ from preictal.io import write_json
 
 download = snakemake.params.download
 report = download_chbmit(
-    snakemake.params.data_root,
+    snakemake.params.dest,
     base_url=download["base_url"],
     cases=download["cases"],
     jobs=snakemake.threads,

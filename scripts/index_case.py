@@ -13,18 +13,20 @@ logging.basicConfig(
 )
 logging.captureWarnings(True)
 
-from preictal.chbmit.dataset import data_source
 from preictal.chbmit.index import build_case_index
 from preictal.chbmit.timeline import TimelineParams
 from preictal.io import write_parquet
 
 case = snakemake.wildcards.case
 files, seizures = build_case_index(
-    snakemake.params.data_root,
     case,
+    snakemake.input.summary,
+    snakemake.input.edfs,
+    records=snakemake.input.get("records"),
+    seizure_records=snakemake.input.get("seizure_records"),
     patients=snakemake.params.patients,
     params=TimelineParams(**snakemake.params.timeline),
 )
-meta = {"data_source": data_source(snakemake.params.data_root), "case": case}
+meta = {"data_source": snakemake.params.data_source, "case": case}
 write_parquet(snakemake.output.files, files, metadata=meta)
 write_parquet(snakemake.output.seizures, seizures, metadata=meta)

@@ -562,7 +562,7 @@ def test_snakemake_script_wrapper(server: FakePhysioNet, tmp_path: Path, dest: P
         snakemake = types.SimpleNamespace(
             log=[{str(log)!r}],
             params=types.SimpleNamespace(
-                data_root={str(dest)!r},
+                dest={str(dest)!r},
                 download={{"base_url": {server.base_url!r}, "cases": ["chb17"]}},
             ),
             output=types.SimpleNamespace(report={str(report)!r}),

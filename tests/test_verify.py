@@ -10,7 +10,7 @@ import pytest
 
 from preictal.chbmit.dataset import data_source, resolve_cases
 from preictal.chbmit.errors import DatasetError
-from preictal.chbmit.index import build_case_index
+from preictal.chbmit.index import build_case_index_in
 from preictal.chbmit.verify import render_markdown, run_verification, verify_dataset
 
 PATIENTS = {"chb21": "chb01"}
@@ -19,7 +19,7 @@ ALL_CASES = [f"chb{i:02d}" for i in range(1, 25)]
 
 @pytest.fixture(scope="module")
 def real_result(chbmit_meta):
-    index = {c: build_case_index(chbmit_meta, c, patients=PATIENTS) for c in ALL_CASES}
+    index = {c: build_case_index_in(chbmit_meta, c, patients=PATIENTS) for c in ALL_CASES}
     return verify_dataset(chbmit_meta, ALL_CASES, index, patients=PATIENTS, check_sha256=True)
 
 
@@ -126,7 +126,7 @@ def test_sha256_mismatch_and_missing_edf_are_found(tmp_path, chbmit_meta):
 
     assert data_source(root)["kind"] == "chbmit"
     out = tmp_path / "out"
-    files, seizures = build_case_index(root, "chb05", patients={})
+    files, seizures = build_case_index_in(root, "chb05", patients={})
     index_paths = {"files": out / "f.parquet", "seizures": out / "s.parquet"}
     out.mkdir()
     files.to_parquet(index_paths["files"])

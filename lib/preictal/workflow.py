@@ -9,10 +9,10 @@ import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 
-from preictal.chbmit.dataset import available_cases, edfs_on_disk, resolve_cases
+from preictal.chbmit.dataset import available_cases, data_source, edfs_on_disk, resolve_cases
 from preictal.chbmit.errors import DatasetError
 from preictal.chbmit.summary import find_summary
-from preictal.synthetic.plan import SyntheticSpec, plan_dataset
+from preictal.synthetic.plan import SyntheticSpec, plan_dataset, source_record
 
 
 def is_synthetic(config: Mapping) -> bool:
@@ -54,13 +54,29 @@ def case_edf_paths(config: Mapping, case: str) -> list[Path]:
     return edfs_on_disk(root, case)
 
 
-def dataset_metadata_paths(config: Mapping) -> list[Path]:
-    """Top-level metadata files present (or to be generated) in ``data_root``."""
+METADATA_FILES = {
+    "records": "RECORDS",
+    "seizure_records": "RECORDS-WITH-SEIZURES",
+    "subject_info": "SUBJECT-INFO",
+    "sha256sums": "SHA256SUMS.txt",
+}
+
+
+def dataset_metadata_paths(config: Mapping) -> dict[str, Path]:
+    """Top-level metadata files present (or to be generated) in ``data_root``, by role."""
     root = Path(config["data_root"])
-    names = ["RECORDS", "RECORDS-WITH-SEIZURES", "SUBJECT-INFO", "SHA256SUMS.txt"]
+    paths = {role: root / name for role, name in METADATA_FILES.items()}
     if is_synthetic(config):
-        return [root / n for n in names]
-    return [root / n for n in names if (root / n).is_file()]
+        return paths
+    return {role: p for role, p in paths.items() if p.is_file()}
+
+
+def dataset_source(config: Mapping) -> dict:
+    """The data source every output names, known at parse time (the synthetic data may not
+    exist yet, but its parameters do)."""
+    if is_synthetic(config):
+        return source_record(synthetic_spec(config), config["data_root"])
+    return data_source(config["data_root"])
 
 
 def code_hash(*paths: str | Path) -> str:

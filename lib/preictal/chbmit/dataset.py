@@ -8,13 +8,16 @@ SHA256SUMS.txt, like ``../shared/chbmit``).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from preictal.chbmit.errors import DatasetError
 from preictal.chbmit.summary import case_of_file, list_cases
 
 SYNTHETIC_MARKER = "SYNTHETIC.json"
+CHECKSUMS_NAME = "SHA256SUMS.txt"
+_SHA256_RE = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def data_source(data_root: str | Path) -> dict:
@@ -24,14 +27,7 @@ def data_source(data_root: str | Path) -> dict:
         raise DatasetError(f"data_root {root}: folder not found")
     marker = root / SYNTHETIC_MARKER
     if marker.is_file():
-        truth = json.loads(marker.read_text())
-        return {
-            "kind": "synthetic",
-            "data_root": str(root),
-            "generator": truth.get("generator"),
-            "seed": truth.get("spec", {}).get("seed"),
-            "effect_size": truth.get("spec", {}).get("effect_size"),
-        }
+        return {**json.loads(marker.read_text())["data_source"], "data_root": str(root)}
     has_edfs = any(root.glob("chb[0-9][0-9]/*.edf"))
     return {"kind": "chbmit" if has_edfs else "chbmit-metadata", "data_root": str(root)}
 
@@ -74,16 +70,44 @@ def read_lines(path: Path) -> list[str]:
     return [line.strip() for line in path.read_text().splitlines() if line.strip()]
 
 
-def read_sha256sums(path: Path) -> dict[str, str]:
-    sums = {}
-    for lineno, line in enumerate(path.read_text().splitlines(), start=1):
-        if not line.strip():
+def parse_sha256sums(text: str) -> dict[str, str]:
+    """Parse ``<sha256> <relative path>`` lines into ``{relative path: lowercase sha256}``.
+
+    Accepts one or two separating spaces and ``sha256sum``'s ``*`` binary marker; rejects
+    absolute paths and ``..`` so that no entry can point outside the download folder.
+    """
+    checksums: dict[str, str] = {}
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
             continue
-        parts = line.split(maxsplit=1)
-        if len(parts) != 2 or len(parts[0]) != 64:
-            raise DatasetError(f"{path}:{lineno}: not a '<sha256> <path>' line: {line!r}")
-        sums[parts[1].strip().lstrip("*")] = parts[0].lower()
-    return sums
+        parts = raw.strip().split(maxsplit=1)
+        if len(parts) != 2 or not _SHA256_RE.fullmatch(parts[0]):
+            raise DatasetError(
+                f"{CHECKSUMS_NAME} line {lineno}: expected '<sha256> <path>': {raw!r}"
+            )
+        digest, rel = parts[0].lower(), parts[1].removeprefix("*")
+        _check_relpath(rel, lineno)
+        if checksums.get(rel, digest) != digest:
+            raise DatasetError(
+                f"{CHECKSUMS_NAME} line {lineno}: {rel} listed twice, different hashes"
+            )
+        checksums[rel] = digest
+    if not checksums:
+        raise DatasetError(f"{CHECKSUMS_NAME} lists no files")
+    return checksums
+
+
+def _check_relpath(rel: str, lineno: int) -> None:
+    pure = PurePosixPath(rel)
+    if pure.is_absolute() or "\\" in rel or any(p in ("", ".", "..") for p in rel.split("/")):
+        raise DatasetError(f"{CHECKSUMS_NAME} line {lineno}: unsafe or unnormalised path {rel!r}")
+
+
+def read_sha256sums(path: Path) -> dict[str, str]:
+    try:
+        return parse_sha256sums(path.read_text())
+    except DatasetError as exc:
+        raise DatasetError(f"{path}: {exc}") from None
 
 
 def read_subject_info(path: Path) -> dict[str, dict]:

@@ -40,15 +40,15 @@ import urllib.request
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, TypeVar
 
-from preictal.io import write_bytes, write_json
+from preictal.chbmit.dataset import CHECKSUMS_NAME, parse_sha256sums
+from preictal.io import sha256_file, write_bytes, write_json
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://physionet.org/files/chbmit/1.0.0/"
-CHECKSUMS_NAME = "SHA256SUMS.txt"
 REPORT_NAME = "download_report.json"
 PART_SUFFIX = ".part"
 DEFAULT_MIN_FREE_MARGIN_BYTES = 1_000_000_000  # 1 GB kept free after the download
@@ -61,7 +61,6 @@ REFETCHED_AFTER_CORRUPTION = "refetched_after_corruption"
 ACTIONS = (SKIPPED_VERIFIED, FETCHED, RESUMED, REFETCHED_AFTER_CORRUPTION)
 
 _RETRY_HTTP_CODES = frozenset({408, 425, 429, 500, 502, 503, 504})
-_SHA256_RE = re.compile(r"[0-9a-fA-F]{64}")
 _CONTENT_RANGE_RE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 
 T = TypeVar("T")
@@ -199,37 +198,6 @@ class _Progress:
 # --------------------------------------------------------------------------- checksums, layout
 
 
-def parse_sha256sums(text: str) -> dict[str, str]:
-    """Parse ``<sha256> <relative path>`` lines into ``{relative path: lowercase sha256}``.
-
-    Accepts one or two separating spaces and ``sha256sum``'s ``*`` binary marker; rejects
-    absolute paths and ``..`` so that no entry can point outside the download folder.
-    """
-    checksums: dict[str, str] = {}
-    for lineno, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        parts = raw.strip().split(maxsplit=1)
-        if len(parts) != 2 or not _SHA256_RE.fullmatch(parts[0]):
-            raise ValueError(f"{CHECKSUMS_NAME} line {lineno}: expected '<sha256> <path>': {raw!r}")
-        digest, rel = parts[0].lower(), parts[1].removeprefix("*")
-        _check_relpath(rel, lineno)
-        if checksums.get(rel, digest) != digest:
-            raise ValueError(
-                f"{CHECKSUMS_NAME} line {lineno}: {rel} listed twice, different hashes"
-            )
-        checksums[rel] = digest
-    if not checksums:
-        raise ValueError(f"{CHECKSUMS_NAME} lists no files")
-    return checksums
-
-
-def _check_relpath(rel: str, lineno: int) -> None:
-    pure = PurePosixPath(rel)
-    if pure.is_absolute() or "\\" in rel or any(p in ("", ".", "..") for p in rel.split("/")):
-        raise ValueError(f"{CHECKSUMS_NAME} line {lineno}: unsafe or unnormalised path {rel!r}")
-
-
 def case_of(rel: str) -> str | None:
     """The case folder of a relative path (``chb17/chb17a_03.edf`` -> ``chb17``), or None."""
     head, sep, _ = rel.partition("/")
@@ -244,14 +212,6 @@ def files_by_case(checksums: dict[str, str]) -> dict[str, list[str]]:
         if case is not None:
             grouped.setdefault(case, []).append(rel)
     return {case: sorted(grouped[case]) for case in sorted(grouped)}
-
-
-def sha256_file(path: str | os.PathLike[str], chunk_bytes: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(chunk_bytes):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def part_path(path: Path) -> Path:

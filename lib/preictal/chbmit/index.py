@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -18,45 +18,47 @@ log = logging.getLogger(__name__)
 
 
 def build_case_index(
-    data_root: str | Path,
     case: str,
+    summary: str | Path,
+    edfs: Sequence[str | Path] = (),
     *,
+    records: str | Path | None = None,
+    seizure_records: str | Path | None = None,
     patients: Mapping[str, str],
     params: TimelineParams | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Files and seizures of ``case`` on its gap-aware timeline.
 
-    EDFs on disk are header-checked against the summary. EDFs that the summary omits but PhysioNet's
-    RECORDS lists (chb24 lists only its seizure files) join the timeline without seizures; one that
-    RECORDS-WITH-SEIZURES lists is an error, since its seizures would be unannotated.
+    ``edfs`` are the case's EDFs on disk; their headers are checked against the summary. EDFs that
+    the summary omits but PhysioNet's RECORDS lists (chb24 lists only its seizure files) join the
+    timeline without seizures; one that RECORDS-WITH-SEIZURES lists is an error, since its seizures
+    would have no times.
     """
-    root = Path(data_root)
-    summary = parse_summary(find_summary(root, case), case)
-    on_disk = {p.name: p for p in edfs_on_disk(root, case)}
+    parsed = parse_summary(summary, case)
+    on_disk = {Path(p).name: Path(p) for p in edfs}
     headers = {}
     for k, (name, path) in enumerate(sorted(on_disk.items()), start=1):
         headers[name] = read_edf_header(path)
         if k % 20 == 0 or k == len(on_disk):
             log.info("%s: %d/%d EDF headers read", case, k, len(on_disk))
 
-    listed = {f.name for f in summary.files}
-    records = _records(root / "RECORDS", case)
-    seizure_records = _records(root / "RECORDS-WITH-SEIZURES", case)
+    listed = {f.name for f in parsed.files}
+    in_records = _records(records, case)
     extra = sorted(set(on_disk) - listed)
     for name in extra:
-        if name in seizure_records:
+        if name in _records(seizure_records, case):
             raise DatasetError(
-                f"{root / case / name}: listed in RECORDS-WITH-SEIZURES but absent from the "
-                f"summary, so its seizures have no times"
+                f"{on_disk[name]}: listed in RECORDS-WITH-SEIZURES but absent from the "
+                f"summary {summary}, so its seizures have no times"
             )
-    unlisted = [n for n in extra if n not in records]
+    unlisted = [n for n in extra if n not in in_records]
     if unlisted:
         log.warning("%s: EDFs on disk in neither summary nor RECORDS, ignored: %s", case, unlisted)
     files, seizures = build_timeline(
-        summary,
+        parsed,
         headers,
         patient=patient_of(case, patients),
-        extra_files=[n for n in extra if n in records],
+        extra_files=[n for n in extra if n in in_records],
         params=params,
     )
     log.info(
@@ -70,7 +72,23 @@ def build_case_index(
     return files, seizures
 
 
-def _records(path: Path, case: str) -> set[str]:
-    if not path.is_file():
+def build_case_index_in(
+    data_root: str | Path, case: str, **kwargs
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`build_case_index` on the files that ``data_root`` holds for ``case``."""
+    root = Path(data_root)
+    return build_case_index(
+        case,
+        find_summary(root, case),
+        edfs_on_disk(root, case),
+        records=root / "RECORDS",
+        seizure_records=root / "RECORDS-WITH-SEIZURES",
+        **kwargs,
+    )
+
+
+def _records(path: str | Path | None, case: str) -> set[str]:
+    if path is None or not Path(path).is_file():
         return set()
+    path = Path(path)
     return set(records_by_case(read_lines(path)).get(case, []))

@@ -148,7 +148,7 @@ def generate_dataset(spec: SyntheticSpec, root: str | Path, *, threads: int = 1)
     write_text(root / "RECORDS-WITH-SEIZURES", "\n".join(with_seizures) + "\n")
     write_text(root / "SUBJECT-INFO", subject_info(spec, plans))
     write_text(root / "ANNOTATORS", "synthetic\tplanted by preictal.synthetic (ground truth)\n")
-    write_json(root / SYNTHETIC_MARKER, ground_truth(spec, plans))
+    write_json(root / SYNTHETIC_MARKER, ground_truth(spec, plans, root))
     listed = [*TOP_LEVEL_FILES]
     for p in plans:
         listed.append(f"{p.case}/{p.case}-summary.txt")

@@ -234,44 +234,81 @@ def _place_seizures(
             )
         )
     first, last = files[0].start_sec + 20 * 60.0, files[-1].end_sec - 120.0
+    n_lead = len(placed)
     for _ in range(20000):
-        if len(placed) >= spec.seizures_per_case:
+        if n_lead >= spec.seizures_per_case:
             break
         onset, dur = rng.uniform(first, last), rng.uniform(*spec.seizure_sec)
         f = fits(onset, dur)
-        if f is not None and onset - f.start_sec >= 60.0:
-            placed.append(_make(f, onset, dur, "lead"))
-    if len(placed) < spec.seizures_per_case:
+        if f is None or onset - f.start_sec < 60.0:
+            continue
+        leader = _make(f, onset, dur, "lead")
+        if "seizure_cluster" in quirks and not any(s.role == "cluster" for s in placed):
+            # The cluster is placed with the first lead seizure, before the others take room.
+            cluster = _cluster_after(spec, rng, files, leader)
+            if cluster is None or any(
+                abs(m.onset_sec - s.onset_sec) < sep for m in cluster for s in placed
+            ):
+                continue
+            placed += [leader, *cluster]
+        else:
+            placed.append(leader)
+        n_lead += 1
+    if n_lead < spec.seizures_per_case:
         raise ValueError(
             f"synthetic: cannot place {spec.seizures_per_case} seizures "
-            f"{spec.min_separation_min:g} min apart in {len(files)} files of {spec.file_min:g} min"
+            f"{spec.min_separation_min:g} min apart (with the planned quirks) in "
+            f"{len(files)} files of {spec.file_min:g} min; raise file_min or files_per_case"
         )
     placed.sort(key=lambda s: s.onset_sec)
-
-    if "seizure_cluster" in quirks:
-        leader = placed[0]
-        t = leader.end_sec
-        for _ in range(2):
-            onset, dur = t + rng.uniform(180, 420), rng.uniform(*spec.seizure_sec)
-            f = _file_at(files, onset)
-            if f is None or onset + dur > f.end_sec - 30.0:
-                break
-            placed.append(_make(f, onset, dur, "cluster"))
-            t = placed[-1].end_sec
-        placed.sort(key=lambda s: s.onset_sec)
     return placed
 
 
-def ground_truth(spec: SyntheticSpec, plans: list[CasePlan]) -> dict:
-    """The ``SYNTHETIC.json`` content: generator parameters and the planned truth per case."""
+def _cluster_after(
+    spec: SyntheticSpec,
+    rng: np.random.Generator,
+    files: list[FilePlan],
+    leader: SeizurePlan,
+) -> list[SeizurePlan] | None:
+    """Two seizures 3-7 min apart after ``leader`` (moved to the next file's start if they would
+    fall in a gap), or None where they do not fit."""
+    members: list[SeizurePlan] = []
+    t = leader.end_sec
+    for _ in range(2):
+        onset, dur = t + rng.uniform(180, 420), rng.uniform(*spec.seizure_sec)
+        f = _file_at(files, onset)
+        if f is None or onset + dur > f.end_sec - 30.0:
+            f = next((g for g in files if g.start_sec > onset), None)
+            if f is None:
+                return None
+            onset = f.start_sec + rng.uniform(30, 90)
+        if onset + dur > f.end_sec - 30.0 or onset - t > 900.0:
+            return None
+        members.append(_make(f, onset, dur, "cluster"))
+        t = members[-1].end_sec
+    return members
+
+
+def source_record(spec: SyntheticSpec, root: str | Path) -> dict:
+    """How outputs name this data: the ``data_source`` of SYNTHETIC.json and of every table."""
     from preictal import __version__
 
+    return {
+        "kind": "synthetic",
+        "data_root": str(root),
+        "generator": f"preictal.synthetic {__version__}",
+        "seed": spec.seed,
+        "effect_size": spec.effect_size,
+    }
+
+
+def ground_truth(spec: SyntheticSpec, plans: list[CasePlan], root: str | Path) -> dict:
+    """The ``SYNTHETIC.json`` content: generator parameters and the planned truth per case."""
     spec_dict = asdict(spec)
     spec_dict["artifacts_per_h"] = dict(spec.artifacts_per_h)
     spec_dict["patients"] = dict(spec.patients)
     return {
-        "data_source": "synthetic",
-        "generator": f"preictal.synthetic {__version__}",
+        "data_source": source_record(spec, root),
         "spec": spec_dict,
         "cases": {p.case: p.to_dict() for p in plans},
     }

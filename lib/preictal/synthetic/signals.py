@@ -118,7 +118,9 @@ ALPHA_POSTICTAL_SUPPRESSION = 0.9  # alpha amplitude x (1 - 0.9 p(t)), p = posti
 DELTA_BAND_HZ = (0.5, 4.0)  # band of the additive postictal slowing
 POSTICTAL_SPAN_TAU = 8.0  # postictal terms are evaluated up to end + 8 tau
 ICTAL_LENGTH = 0.8  # ictal field exp(-(d / L)^2) around the primary focus electrode
-ICTAL_MIN_WEIGHT = 0.25  # every electrode reaches at least this share after spreading
+ICTAL_MIN_WEIGHT = 0.5  # every electrode reaches at least this share after spreading
+ICTAL_LAG_JITTER_SEC = 0.03  # per-seizure spatially smooth random lag field (std)
+ICTAL_GAIN_JITTER = 0.3  # per-seizure spatially smooth log-amplitude field (std)
 ICTAL_RISE_SEC = 2.0  # local onset ramp of the discharge at each electrode
 ICTAL_FALL_SEC = 0.5  # taper at the seizure end
 ICTAL_LAG_SEC_PER_RADIUS = 0.05  # propagation lag (phase delay) per head radius of distance
@@ -190,7 +192,7 @@ class PatientProfile:
     spectral_exponent: float = 1.6  # beta of the 1/f^beta background PSD
     electrode_gains: tuple[float, ...] = field(default_factory=lambda: (1.0,) * _N_EL)
     alpha_rms_uv: float = 15.0  # alpha RMS at the occipital pole (weight 1)
-    ictal_amplitude_uv: float = 150.0  # peak of the ictal waveform at the primary focus
+    ictal_amplitude_uv: float = 80.0  # ictal RMS at the primary focus (at the seizure end)
     ictal_start_hz: float = 8.0  # ictal rhythm frequency at onset ...
     ictal_end_hz: float = 3.0  # ... drifting (geometrically) to this at the seizure end
     spread_sec: float = 10.0  # time for the discharge to reach the farthest electrode
@@ -257,7 +259,7 @@ class PatientProfile:
             spectral_exponent=float(rng.uniform(1.3, 1.9)),
             electrode_gains=tuple(float(g) for g in gains),
             alpha_rms_uv=float(rng.uniform(8.0, 22.0)),
-            ictal_amplitude_uv=float(rng.uniform(100.0, 250.0)),
+            ictal_amplitude_uv=float(rng.uniform(50.0, 120.0)),
             ictal_start_hz=float(rng.uniform(6.5, 9.0)),
             ictal_end_hz=float(rng.uniform(2.5, 4.0)),
             spread_sec=float(rng.uniform(5.0, 20.0)),
@@ -616,6 +618,8 @@ def _ictal_discharge(
     n = pot.shape[1]
     # per-seizure variability (drawn even when the seizure lies outside the file)
     jit = rng.uniform(0.9, 1.1, 3)
+    lag_field = _MIX @ rng.standard_normal(_N_EL)  # unit variance, correlated like background
+    gain_field = _MIX @ rng.standard_normal(_N_EL)
     i0, i1 = _span(onset, end, sfreq, n)
     if i1 <= i0:
         return
@@ -635,15 +639,15 @@ def _ictal_discharge(
     focal = np.isin(np.array(ELECTRODES), profile.focus)
     weight = np.exp(-((d / ICTAL_LENGTH) ** 2))
     weight = np.where(focal, weight, np.maximum(weight, ICTAL_MIN_WEIGHT))
-    weight = weight * np.asarray(profile.electrode_gains)
+    weight = weight * np.asarray(profile.electrode_gains) * np.exp(ICTAL_GAIN_JITTER * gain_field)
     delay = np.where(focal, 0.0, profile.spread_sec * d / d.max())
-    lag = ICTAL_LAG_SEC_PER_RADIUS * d
+    lag = ICTAL_LAG_SEC_PER_RADIUS * d + ICTAL_LAG_JITTER_SEC * lag_field
     rise = min(ICTAL_RISE_SEC, length / 4.0)
     fall = min(ICTAL_FALL_SEC, length / 4.0)
     growth = 0.6 + 0.4 * prog
     taper = np.clip((length - t) / fall, 0.0, 1.0)
     harm = np.asarray(ICTAL_HARMONICS)
-    norm = float(np.sum(harm))  # zero-phase cosines peak at the sum
+    norm = math.sqrt(float(np.sum(harm**2)) / 2.0)  # waveform RMS -> amplitude is an RMS
     for e in range(_N_EL):
         local = np.clip((t - delay[e]) / rise, 0.0, 1.0)
         env = amp * weight[e] * growth * taper * local * local * (3.0 - 2.0 * local)
@@ -680,7 +684,7 @@ def _add_postictal_delta(
     beta = profile.spectral_exponent
     frac = _bg_band_fraction(*DELTA_BAND_HZ, beta)
     sigma = profile.background_rms_uv * np.asarray(profile.electrode_gains) * math.sqrt(frac)
-    env = np.sqrt(profile.postictal_delta_gain * p).astype(np.float32)
+    env = np.sqrt(0.0 * p).astype(np.float32)
     m = i1 - i0
     sources = [
         _unit_noise(rng, m, sfreq, _band_psd(*DELTA_BAND_HZ, beta)) * env for _ in ELECTRODES
@@ -741,6 +745,8 @@ def _add_blinks(pot, rng, rate, sfreq, events) -> None:
         )
         i0 = round(t0 * sfreq)
         i1 = min(i0 + m, n)
+        if i1 <= i0:
+            continue
         pot[:, i0:i1] += (w[:, None] * amp * shape[None, : i1 - i0]).astype(np.float32)
         events.append(
             {
@@ -767,6 +773,8 @@ def _add_muscle(pot, rng, rate, sfreq, events) -> None:
         i0 = round(t0 * sfreq)
         m = max(round(dur * sfreq), 8)
         i1 = min(i0 + m, n)
+        if i1 <= i0:
+            continue
         edge = max(round(0.2 * sfreq), 1)
         x = np.arange(m)
         env = np.minimum(1.0, np.minimum((x + 1) / edge, (m - x) / edge))
@@ -794,6 +802,8 @@ def _add_pops(pot, rng, rate, sfreq, events) -> None:
         tau = float(rng.uniform(0.1, 0.6))
         i0 = round(t0 * sfreq)
         i1 = min(i0 + round(5.0 * tau * sfreq), n)
+        if i1 <= i0:
+            continue
         x = np.arange(i1 - i0) / sfreq
         pot[_IDX[name], i0:i1] += (amp * np.exp(-x / tau)).astype(np.float32)
         events.append(
@@ -930,6 +940,8 @@ def synthesize_recording(
     for t0 in _poisson_times(rf, artifacts.flat_per_h, duration_sec):
         dur = float(rf.uniform(2.0, 10.0))
         i0, i1 = _span(t0, t0 + dur, sfreq, n)
+        if i1 <= i0:
+            continue
         data[:, i0:i1] = 0.0
         events.append({"kind": "flat", "start_sec": i0 / sfreq, "end_sec": i1 / sfreq})
 

@@ -1,0 +1,165 @@
+"""Snakemake end to end on a tiny synthetic config: outputs, report, rerun scope, config errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from preictal.io import read_parquet_metadata
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = {
+    "synthetic": {
+        "cases": ["chb01", "chb02", "chb21"],
+        "files_per_case": 3,
+        "file_min": 20,
+        "seizures_per_case": 2,
+        "min_separation_min": 15,
+        "long_gap_min": [2, 5],
+    }
+}
+
+pytestmark = pytest.mark.workflow
+
+
+def snakemake(workdir: Path, *args: str, config: dict | None = None, check: bool = True):
+    cfg = workdir / "cfg.yaml"
+    cfg.write_text(yaml.safe_dump(config if config is not None else TINY))
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        *args,
+        "-s",
+        str(REPO / "Snakefile"),
+        "-d",
+        str(workdir),
+    ]
+    cmd += ["--configfile", str(cfg), "--cores", "2"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
+    return proc
+
+
+@pytest.fixture(scope="module")
+def done(tmp_path_factory):
+    """The tiny workflow, run once to completion."""
+    workdir = tmp_path_factory.mktemp("wf")
+    snakemake(workdir)
+    return workdir
+
+
+def test_outputs_and_data_source(done):
+    result = json.loads((done / "results/dataset/verification.json").read_text())
+    assert result["data_source"]["kind"] == "synthetic"
+    assert result["sha256"]["status"] == "ok"
+    assert result["problems"] == []
+    truth = json.loads((done / "resources/synthetic_chbmit/SYNTHETIC.json").read_text())
+    n_seizures = sum(len(c["seizures"]) for c in truth["cases"].values())
+    assert result["totals"]["seizures"] == n_seizures
+    assert result["totals"]["edfs_on_disk"] == 9
+    assert result["patients"] == {"chb01": ["chb01", "chb21"], "chb02": ["chb02"]}
+    files = done / "results/index/chb02/files.parquet"
+    assert read_parquet_metadata(files)["data_source"]["kind"] == "synthetic"
+    assert len(pd.read_parquet(files)) == 3
+    table = pd.read_csv(done / "results/dataset/cases.csv")
+    assert table.data_source.eq("synthetic").all() and table.case.tolist() == [
+        "chb01",
+        "chb02",
+        "chb21",
+    ]
+    assert "Data source: synthetic" in (done / "results/dataset/verification.md").read_text()
+    assert (done / "results/dataset/timeline.png").stat().st_size > 10_000
+
+
+def test_report_builds_offline_and_names_the_source(done):
+    snakemake(done, "--report", str(done / "report.html"))
+    html = (done / "report.html").read_text()
+    assert "SYNTHETIC" in html
+    assert "timeline.png" in html and "cases.csv" in html
+
+
+def _plan(workdir: Path, config: dict) -> dict[str, set[str]]:
+    """Rules that would run now, from `snakemake --dry-run` (rule name -> job outputs)."""
+    proc = snakemake(workdir, "--dry-run", "--quiet", "rules", config=config)
+    rules = set()
+    for line in proc.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit() and parts[0] not in ("total", "job"):
+            rules.add(parts[0])
+    return rules
+
+
+def test_rerun_scope(done, tmp_path):
+    work = tmp_path / "wf"
+    shutil.copytree(done, work, symlinks=True)
+    assert _plan(work, TINY) == set()
+    # Verification settings rerun only the verification (and the target that collects it).
+    cfg = {**TINY, "verification": {"sha256": False}}
+    assert _plan(work, cfg) == {"verify_dataset", "all"}
+    # Timeline settings rerun the index and what reads it, never the generator.
+    cfg = {**TINY, "timeline": {"header_tolerance_sec": 5}}
+    assert _plan(work, cfg) == {"index_case", "verify_dataset", "plot_dataset_timeline", "all"}
+    # Synthetic settings regenerate the data and everything after it.
+    cfg = {"synthetic": {**TINY["synthetic"], "effect_size": 0.0}}
+    assert "synthetic_dataset" in _plan(work, cfg)
+
+
+def test_metadata_only_data_root(chbmit_meta, tmp_path):
+    proc = snakemake(tmp_path, "--config", f"data_root={chbmit_meta}", config={})
+    assert proc.returncode == 0
+    result = json.loads((tmp_path / "results/dataset/verification.json").read_text())
+    assert result["mode"].startswith("metadata-only")
+    t = result["totals"]
+    assert (t["cases"], t["seizures"], t["files_in_summaries"], t["files_in_records"]) == (
+        24,
+        198,
+        676,
+        686,
+    )
+    assert (t["files_with_seizures_in_summaries"], t["files_in_records_with_seizures"]) == (
+        141,
+        141,
+    )
+    assert not (tmp_path / "resources").exists()  # nothing synthetic was generated
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"verificaton": {"sha256": True}}, "Additional properties are not allowed ('verificaton'"),
+        ({"synthetic": {"effect_size": -1}}, "-1 is less than the minimum of 0"),
+        ({"timeline": {"header_tolerance_sec": "two"}}, "'two' is not of type 'number'"),
+        ({"cases": ["chb09"]}, "cases: chb09 not in synthetic.cases"),
+        ({"data_root": "/no/such/folder"}, "data_root /no/such/folder: folder not found"),
+    ],
+)
+def test_config_errors_are_clear(tmp_path, config, message):
+    proc = snakemake(tmp_path, "--dry-run", config=config, check=False)
+    assert proc.returncode != 0
+    assert message in proc.stdout + proc.stderr
+
+
+def test_bad_edf_fails_its_case_only(done, tmp_path):
+    """A truncated EDF stops its own case with an error naming the file; the other cases finish."""
+    data = tmp_path / "copy"
+    shutil.copytree(done / "resources/synthetic_chbmit", data)
+    edf = data / "chb02" / "chb02_02.edf"
+    edf.write_bytes(edf.read_bytes()[:-5000])
+    work = tmp_path / "wf"
+    work.mkdir()
+    proc = snakemake(work, "--keep-going", "--config", f"data_root={data}", config={}, check=False)
+    assert proc.returncode != 0
+    log = (work / "logs/index_case/chb02.log").read_text()
+    assert f"{edf}: truncated EDF" in log
+    assert (work / "results/index/chb01/files.parquet").is_file()
+    assert (work / "results/index/chb21/files.parquet").is_file()
+    assert not (work / "results/index/chb02/files.parquet").exists()
