@@ -310,8 +310,12 @@ def test_preictal_ramp_and_postictal_envelope_functions():
     t = np.array([0.0, 99.0, 100.0, 150.0, 199.9, 200.0, 250.0])
     r = preictal_ramp(t, [(200.0, 230.0)], eff)
     np.testing.assert_allclose(r, [0.0, 0.0, 0.0, 0.5, 0.999, 0.0, 0.0], atol=1e-9)
-    rs = preictal_ramp(t, [(200.0, 230.0)], dataclasses.replace(eff, ramp="smooth"))
-    assert rs[3] == pytest.approx(0.5) and rs[2] == 0.0
+    smooth = dataclasses.replace(eff, ramp="smooth")
+    rs = preictal_ramp(np.array([100.0, 125.0, 150.0, 175.0]), [(200.0, 230.0)], smooth)
+    np.testing.assert_allclose(rs, [0.0, 0.15625, 0.5, 0.84375])  # 3x^2 - 2x^3
+    # overlapping windows of two seizures: the larger ramp wins
+    r2 = preictal_ramp(np.array([150.0, 190.0]), [(200.0, 230.0), (160.0, 170.0)], eff)
+    np.testing.assert_allclose(r2, [0.9, 0.9])
     p = postictal_envelope(np.array([199.0, 210.0, 230.0, 330.0]), [(200.0, 230.0)], 100.0)
     np.testing.assert_allclose(p, [0.0, 1.0, 1.0, np.exp(-1.0)])
 

@@ -137,7 +137,7 @@ SHARED_PREICTAL_ELECTRODES: tuple[str, ...] = ("FZ", "CZ", "PZ", "C3", "C4")
 #: none overlaps the alpha range or the shared band.
 PATIENT_PREICTAL_BANDS_HZ: tuple[tuple[float, float], ...] = (
     (3.0, 6.0),
-    (5.0, 8.0),
+    (4.5, 7.5),
     (21.0, 28.0),
     (25.0, 33.0),
     (30.0, 40.0),
@@ -684,7 +684,7 @@ def _add_postictal_delta(
     beta = profile.spectral_exponent
     frac = _bg_band_fraction(*DELTA_BAND_HZ, beta)
     sigma = profile.background_rms_uv * np.asarray(profile.electrode_gains) * math.sqrt(frac)
-    env = np.sqrt(0.0 * p).astype(np.float32)
+    env = np.sqrt(profile.postictal_delta_gain * p).astype(np.float32)
     m = i1 - i0
     sources = [
         _unit_noise(rng, m, sfreq, _band_psd(*DELTA_BAND_HZ, beta)) * env for _ in ELECTRODES
