@@ -3,7 +3,8 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "workflow_config.yaml"
+# Relative to the Snakefile, so that runs with --directory elsewhere get the same defaults.
+configfile: f"{workflow.basedir}/workflow_config.yaml"
 
 
 include: "rules/common.smk"
@@ -16,4 +17,4 @@ report: "report/workflow.rst"
 rule all:
     default_target: True
     input:
-        DATASET_REPORT,
+        dataset_targets,

@@ -33,6 +33,7 @@ rule download_chbmit:
     threads: 4
     params:
         dest=config["data_root"],
+        synthetic=SYNTHETIC,
         download=config["download"],
     script:
         "../scripts/download_chbmit.py"

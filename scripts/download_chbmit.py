@@ -1,15 +1,18 @@
-import sys
+"""Download CHB-MIT into data_root, resuming and verifying every file (rule download_chbmit)."""
 
-sys.stderr = open(snakemake.log[0], "w", buffering=1)
-import logging
+from preictal.jobs import log_to_snakemake_log
 
-logging.basicConfig(
-    stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
-)
-logging.captureWarnings(True)
+log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
+
 from preictal.chbmit.download import download_chbmit
+from preictal.chbmit.errors import DatasetError
 from preictal.io import write_json
 
+if snakemake.params.synthetic:
+    raise DatasetError(
+        f"data_root {snakemake.params.dest} is the synthetic dataset's folder; download CHB-MIT "
+        f"elsewhere: snakemake --cores 1 download_chbmit --config data_root=/data/chbmit"
+    )
 download = snakemake.params.download
 report = download_chbmit(
     snakemake.params.dest,

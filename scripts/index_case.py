@@ -1,17 +1,8 @@
 """Parse one case's summary, check its EDF headers and write its gap-aware timeline."""
 
-import sys
+from preictal.jobs import log_to_snakemake_log
 
-sys.stderr = open(
-    snakemake.log[0], "w", buffering=1
-)  # before heavy imports, so errors reach the log
-
-import logging
-
-logging.basicConfig(
-    stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
-)
-logging.captureWarnings(True)
+log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
 
 from preictal.chbmit.index import build_case_index
 from preictal.chbmit.timeline import TimelineParams

@@ -1,17 +1,8 @@
 """Figure: every case's files, gaps and seizures on its timeline."""
 
-import sys
+from preictal.jobs import log_to_snakemake_log
 
-sys.stderr = open(
-    snakemake.log[0], "w", buffering=1
-)  # before heavy imports, so errors reach the log
-
-import logging
-
-logging.basicConfig(
-    stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
-)
-logging.captureWarnings(True)
+log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
 
 from preictal.plots.dataset import plot_timeline_files
 

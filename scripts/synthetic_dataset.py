@@ -1,17 +1,8 @@
 """Generate the synthetic CHB-MIT-like dataset (the workflow's default data_root)."""
 
-import sys
+from preictal.jobs import log_to_snakemake_log
 
-sys.stderr = open(
-    snakemake.log[0], "w", buffering=1
-)  # before heavy imports, so errors reach the log
-
-import logging
-
-logging.basicConfig(
-    stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
-)
-logging.captureWarnings(True)
+log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
 
 from preictal.synthetic.dataset import generate_dataset
 from preictal.synthetic.plan import SyntheticSpec

@@ -1,17 +1,8 @@
 """Verify the dataset against PhysioNet's lists (the original verify_dataset.py)."""
 
-import sys
+from preictal.jobs import log_to_snakemake_log
 
-sys.stderr = open(
-    snakemake.log[0], "w", buffering=1
-)  # before heavy imports, so errors reach the log
-
-import logging
-
-logging.basicConfig(
-    stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
-)
-logging.captureWarnings(True)
+log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
 
 from preictal.chbmit.verify import run_verification
 

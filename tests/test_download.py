@@ -10,7 +10,6 @@ import random
 import re
 import subprocess
 import sys
-import textwrap
 import threading
 from collections import namedtuple
 from dataclasses import dataclass, field
@@ -552,27 +551,32 @@ def test_cli_writes_report_and_prints_summary(
     assert "chb42" in capsys.readouterr().err
 
 
-def test_snakemake_script_wrapper(server: FakePhysioNet, tmp_path: Path, dest: Path) -> None:
+def test_snakemake_rule_download_chbmit(server: FakePhysioNet, tmp_path: Path, dest: Path) -> None:
+    """The workflow's download_chbmit rule, run by Snakemake into a data_root that does not exist yet."""
     if dl.shutil.disk_usage(tmp_path).free < dl.DEFAULT_MIN_FREE_MARGIN_BYTES + (1 << 20):
-        pytest.skip("the script keeps the default free-space margin")
-    log, report = tmp_path / "download.log", tmp_path / "results" / "download_report.json"
-    code = textwrap.dedent(
-        f"""
-        import runpy, types
-        snakemake = types.SimpleNamespace(
-            log=[{str(log)!r}],
-            params=types.SimpleNamespace(
-                dest={str(dest)!r},
-                download={{"base_url": {server.base_url!r}, "cases": ["chb17"]}},
-            ),
-            output=types.SimpleNamespace(report={str(report)!r}),
-            threads=2,
+        pytest.skip("the rule keeps the default free-space margin")
+    work = tmp_path / "wf"
+    work.mkdir()
+    cfg = work / "cfg.yaml"
+    cfg.write_text(
+        json.dumps(
+            {"data_root": str(dest), "download": {"base_url": server.base_url, "cases": ["chb17"]}}
         )
-        runpy.run_path({str(REPO / "scripts" / "download_chbmit.py")!r},
-                       init_globals={{"snakemake": snakemake}}, run_name="__main__")
-        """
     )
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
-    assert json.loads(report.read_text())["cases"] == ["chb17"]
-    assert "fetched chb17/chb17a_03.edf" in log.read_text()
+    cmd = [sys.executable, "-m", "snakemake", "download_chbmit", "-s", str(REPO / "Snakefile")]
+    cmd += ["-d", str(work), "--configfile", str(cfg), "--cores", "2"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads((work / "results/dataset/download_report.json").read_text())
+    assert report["cases"] == ["chb17"]
+    assert "fetched chb17/chb17a_03.edf" in (work / "logs/download_chbmit.log").read_text()
     assert (dest / "chb17" / "chb17b_63.edf").is_file() and not (dest / "chb01").exists()
+
+
+def test_snakemake_rule_refuses_the_synthetic_folder(tmp_path: Path) -> None:
+    cmd = [sys.executable, "-m", "snakemake", "download_chbmit", "-s", str(REPO / "Snakefile")]
+    cmd += ["-d", str(tmp_path), "--cores", "1"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    log = (tmp_path / "logs/download_chbmit.log").read_text()
+    assert "is the synthetic dataset's folder; download CHB-MIT elsewhere" in log

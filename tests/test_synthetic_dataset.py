@@ -4,9 +4,11 @@ ground truth by the parser and the timeline."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from preictal.chbmit.dataset import data_source, read_sha256sums, read_subject_info
 from preictal.chbmit.edf import read_edf_header
@@ -22,13 +24,9 @@ from preictal.synthetic.plan import (
     plan_dataset,
 )
 
-TINY = SyntheticSpec(
-    cases=("chb01", "chb02", "chb21"),
-    files_per_case=3,
-    file_min=20,
-    seizures_per_case=2,
-    min_separation_min=15,
-    long_gap_min=(2, 5),
+REPO = Path(__file__).resolve().parents[1]
+TINY = SyntheticSpec.from_config(
+    yaml.safe_load((REPO / "profiles/tiny/workflow_config.yaml").read_text())["synthetic"],
     patients={"chb21": "chb01"},
 )
 
@@ -154,3 +152,15 @@ def test_generation_is_deterministic(tiny, tmp_path):
 def test_impossible_plan_is_a_clear_error():
     with pytest.raises(ValueError, match="cannot place 9 seizures"):
         plan_dataset(SyntheticSpec(**{**TINY.__dict__, "seizures_per_case": 9}))
+
+
+def test_artifact_events_are_recorded_as_ground_truth(tiny):
+    root, plans = tiny
+    truth = json.loads((root / "SYNTHETIC.json").read_text())
+    events = truth["cases"]["chb02"]["events"]
+    assert set(events) == {f.name for f in plans["chb02"].files}
+    kinds = {e["kind"] for file_events in events.values() for e in file_events}
+    assert {"blink", "muscle"} <= kinds
+    for name, file_events in events.items():
+        duration = next(f.duration_sec for f in plans["chb02"].files if f.name == name)
+        assert all(0 <= e["start_sec"] <= e["end_sec"] <= duration for e in file_events)

@@ -15,16 +15,7 @@ import yaml
 from preictal.io import read_parquet_metadata
 
 REPO = Path(__file__).resolve().parents[1]
-TINY = {
-    "synthetic": {
-        "cases": ["chb01", "chb02", "chb21"],
-        "files_per_case": 3,
-        "file_min": 20,
-        "seizures_per_case": 2,
-        "min_separation_min": 15,
-        "long_gap_min": [2, 5],
-    }
-}
+TINY = yaml.safe_load((REPO / "profiles/tiny/workflow_config.yaml").read_text())
 
 pytestmark = pytest.mark.workflow
 
@@ -163,3 +154,13 @@ def test_bad_edf_fails_its_case_only(done, tmp_path):
     assert (work / "results/index/chb01/files.parquet").is_file()
     assert (work / "results/index/chb21/files.parquet").is_file()
     assert not (work / "results/index/chb02/files.parquet").exists()
+
+
+def test_missing_summary_is_named(done, tmp_path):
+    data = tmp_path / "copy"
+    shutil.copytree(done / "resources/synthetic_chbmit", data)
+    (data / "chb02" / "chb02-summary.txt").unlink()
+    cfg = {"data_root": str(data), "cases": ["chb01", "chb02"]}
+    proc = snakemake(tmp_path, "--dry-run", config=cfg, check=False)
+    assert proc.returncode != 0
+    assert f"{data / 'chb02'}: no summary chb02-summary.txt" in proc.stdout + proc.stderr

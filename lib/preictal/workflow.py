@@ -36,6 +36,13 @@ def workflow_cases(config: Mapping) -> list[str]:
             f"(see docs/DATA_DOWNLOAD.md) or leave it at the synthetic default "
             f"{config['synthetic']['out_dir']}"
         )
+    if not isinstance(config["cases"], str):
+        for case in config["cases"]:
+            if (root / case).is_dir() and case not in available_cases(root):
+                raise DatasetError(
+                    f"{root / case}: no summary {case}-summary.txt, so its files and seizures "
+                    f"are unknown"
+                )
     return resolve_cases(config["cases"], available_cases(root), f"data_root {root}")
 
 

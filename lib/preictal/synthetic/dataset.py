@@ -44,10 +44,12 @@ def patient_profile(spec: SyntheticSpec, patient: str) -> PatientProfile:
     return PatientProfile.from_seed(int(state))
 
 
-def _synthesize_file(spec: SyntheticSpec, plan: CasePlan, k: int, root: Path) -> str:
+def _synthesize_file(
+    spec: SyntheticSpec, plan: CasePlan, k: int, root: Path
+) -> tuple[str, list[dict]]:
     f = plan.files[k]
     seizures = [(s.onset_sec - f.start_sec, s.end_sec - f.start_sec) for s in plan.seizures]
-    data, _events = synthesize_recording(
+    data, events = synthesize_recording(
         labels=plan.montages[f.montage_id],
         duration_sec=f.duration_sec,
         sfreq=spec.sfreq,
@@ -62,7 +64,7 @@ def _synthesize_file(spec: SyntheticSpec, plan: CasePlan, k: int, root: Path) ->
         rng=np.random.default_rng(seed_for(spec.seed, case_number(plan.case), 100 + k)),
     )
     write_edf(root / plan.case / f.name, data, plan.montages[f.montage_id], spec.sfreq, f.start_sec)
-    return f.name
+    return f.name, events
 
 
 def write_edf(
@@ -136,11 +138,13 @@ def generate_dataset(spec: SyntheticSpec, root: str | Path, *, threads: int = 1)
         write_text(root / p.case / f"{p.case}-summary.txt", text)
 
     jobs = [(p, k) for p in plans for k in range(len(p.files))]
-    total = len(jobs)
+    events: dict[str, dict[str, list[dict]]] = {p.case: {} for p in plans}
     with ProcessPoolExecutor(max_workers=max(1, threads)) as pool:
         futures = [pool.submit(_synthesize_file, spec, p, k, root) for p, k in jobs]
-        for done, fut in enumerate(futures, start=1):
-            log.info("synthetic: %s written (%d/%d files)", fut.result(), done, total)
+        for done, ((p, _), fut) in enumerate(zip(jobs, futures, strict=True), start=1):
+            name, file_events = fut.result()
+            events[p.case][name] = file_events
+            log.info("synthetic: %s/%s written (%d/%d files)", p.case, name, done, len(jobs))
 
     records = [f"{p.case}/{f.name}" for p in plans for f in p.files]
     with_seizures = sorted({f"{p.case}/{s.file}" for p in plans for s in p.seizures})
@@ -148,7 +152,10 @@ def generate_dataset(spec: SyntheticSpec, root: str | Path, *, threads: int = 1)
     write_text(root / "RECORDS-WITH-SEIZURES", "\n".join(with_seizures) + "\n")
     write_text(root / "SUBJECT-INFO", subject_info(spec, plans))
     write_text(root / "ANNOTATORS", "synthetic\tplanted by preictal.synthetic (ground truth)\n")
-    write_json(root / SYNTHETIC_MARKER, ground_truth(spec, plans, root))
+    truth = ground_truth(spec, plans, root)
+    for case, by_file in events.items():
+        truth["cases"][case]["events"] = by_file  # artifacts and spikes, seconds in the file
+    write_json(root / SYNTHETIC_MARKER, truth)
     listed = [*TOP_LEVEL_FILES]
     for p in plans:
         listed.append(f"{p.case}/{p.case}-summary.txt")

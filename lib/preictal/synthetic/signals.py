@@ -395,7 +395,12 @@ def preictal_ramp(
     """r(t) in [0, 1]: max over seizures of the ramp over [onset - duration, onset); 0 elsewhere."""
     t = np.asarray(times_sec, dtype=np.float64)
     r = np.zeros_like(t)
+    if t.size == 0:
+        return r
+    t_min, t_max = float(t.min()), float(t.max())
     for onset, _ in _check_seizures(seizures):
+        if onset <= t_min or onset - effect.duration_sec > t_max:
+            continue  # window [onset - duration, onset) misses every requested time
         inside = (t >= onset - effect.duration_sec) & (t < onset)
         x = (t[inside] - (onset - effect.duration_sec)) / effect.duration_sec
         r[inside] = np.maximum(r[inside], _ramp_shape(x, effect.ramp))
@@ -408,7 +413,12 @@ def postictal_envelope(
     """p(t): 1 during a seizure, exp(-(t - end) / tau) after it (max over seizures), else 0."""
     t = np.asarray(times_sec, dtype=np.float64)
     p = np.zeros_like(t)
+    if t.size == 0:
+        return p
+    t_min, t_max = float(t.min()), float(t.max())
     for onset, end in _check_seizures(seizures):
+        if end + POSTICTAL_SPAN_TAU * tau_sec <= t_min or onset > t_max:
+            continue  # nothing of this seizure reaches the requested times
         ictal = (t >= onset) & (t < end)
         p[ictal] = 1.0
         after = (t >= end) & (t < end + POSTICTAL_SPAN_TAU * tau_sec)
@@ -679,6 +689,8 @@ def _add_postictal_delta(
     t = np.arange(i0, i1) / sfreq
     p = np.zeros(i1 - i0)
     for _, end in seizures:
+        if end >= t[-1] or end + POSTICTAL_SPAN_TAU * tau <= t[0]:
+            continue
         after = (t >= end) & (t < end + POSTICTAL_SPAN_TAU * tau)
         p[after] = np.maximum(p[after], np.exp(-(t[after] - end) / tau))
     beta = profile.spectral_exponent
