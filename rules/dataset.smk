@@ -11,7 +11,7 @@ if SYNTHETIC:
             "results/benchmarks/synthetic_dataset.tsv"
         conda:
             "../envs/pipeline.yaml"
-        threads: workflow.cores
+        threads: 8  # capped by --cores
         resources:
             mem_mb=lambda wc, threads: 1500 * threads,
         params:

@@ -149,3 +149,40 @@ def test_sha256_mismatch_and_missing_edf_are_found(tmp_path, chbmit_meta):
     assert json.loads((out / "v.json").read_text())["totals"]["edfs_on_disk"] == 1
     assert "chb05/chb05_01.edf: SHA-256 does not match" in (out / "v.md").read_text()
     shutil.rmtree(out)
+
+
+def test_edf_header_checks_find_rate_and_channel_problems(tmp_path):
+    from preictal.chbmit.summary import format_summary
+    from preictal.synthetic.dataset import write_edf
+
+    root = tmp_path / "data"
+    (root / "chb07").mkdir(parents=True)
+    montage = ("FP1-F7", "F7-T7", "T8-P8", "T8-P8")
+    (root / "chb07" / "chb07-summary.txt").write_text(
+        format_summary(
+            256,
+            [montage],
+            [
+                {
+                    "name": f"chb07_0{k}.edf",
+                    "montage_id": 0,
+                    "start_clock": f"10:0{k}:00",
+                    "end_clock": f"10:0{k}:10",
+                    "seizures": [],
+                }
+                for k in (1, 2, 3)
+            ],
+            numbered_seizures=True,
+        )
+    )
+    noise = np.random.default_rng(2).normal(0, 20, (4, 10 * 256)).astype(np.float32)
+    write_edf(root / "chb07" / "chb07_01.edf", noise, list(montage), 256, start_sec=36060)
+    write_edf(root / "chb07" / "chb07_02.edf", noise[:, ::2], list(montage), 128, start_sec=36120)
+    write_edf(root / "chb07" / "chb07_03.edf", noise[:3], list(montage[:3]), 256, start_sec=36180)
+    index = {"chb07": build_case_index_in(root, "chb07", patients={})}
+    result = verify_dataset(root, ["chb07"], index, patients={}, check_sha256=False)
+    issues = {p["file"]: p["issue"] for p in result["cases"]["chb07"]["edf_header_problems"]}
+    assert set(issues) == {"chb07_02.edf", "chb07_03.edf"}
+    assert "sampling rate [128.0] Hz, summary 256.0" in issues["chb07_02.edf"]
+    assert "3 channels in the EDF, 4 in the summary" in issues["chb07_03.edf"]
+    assert result["sha256"]["status"].startswith("skipped")
