@@ -9,6 +9,7 @@ configfile: f"{workflow.basedir}/workflow_config.yaml"
 
 include: "rules/common.smk"
 include: "rules/dataset.smk"
+include: "rules/cache.smk"
 
 
 report: "report/workflow.rst"
@@ -17,4 +18,4 @@ report: "report/workflow.rst"
 rule all:
     default_target: True
     input:
-        dataset_targets,
+        all_targets,

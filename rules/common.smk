@@ -43,10 +43,33 @@ DATASET_REPORT = [
 ]
 
 
-def dataset_targets(wildcards):
+CACHE_FIGURES = [
+    "raw_vs_preprocessed",
+    "psd",
+    "spectrogram",
+    "label_timeline",
+    "label_sanity",
+]
+CACHE_REPORT = [
+    "results/tables/window_counts.csv",
+    "results/tables/cache_report.csv",
+    "results/tables/channel_consistency.csv",
+] + [f"results/figures/cache/{name}.png" for name in CACHE_FIGURES]
+CASE_TARGETS = [
+    "results/cache/{case}/manifest.json",
+    "results/cache/{case}/windows.parquet",
+    "results/cache/{case}/features.parquet",
+    "results/labels/{case}.parquet",
+]
+
+
+def all_targets(wildcards):
+    """What exists so far: the dataset report, and the per-case cache where EDFs exist."""
     if DATASET_ERROR:
         raise WorkflowError(DATASET_ERROR)
-    return DATASET_REPORT
+    if DATA_SOURCE["kind"] == "chbmit-metadata":
+        return DATASET_REPORT
+    return DATASET_REPORT + expand(CASE_TARGETS, case=CASES) + CACHE_REPORT
 
 
 def code_hash(*modules):
@@ -60,12 +83,16 @@ def dataset_input(paths):
     return [str(p) if SYNTHETIC else ancient(str(p)) for p in paths]
 
 
+def case_edfs_input(wildcards):
+    return dataset_input(case_edf_paths(config, wildcards.case))
+
+
 def case_raw_inputs(wildcards):
     """A case's summary and EDFs, with RECORDS and RECORDS-WITH-SEIZURES where they exist."""
     metadata = dataset_metadata_paths(config)
     inputs = {
         "summary": dataset_input([case_summary_path(config, wildcards.case)])[0],
-        "edfs": dataset_input(case_edf_paths(config, wildcards.case)),
+        "edfs": case_edfs_input(wildcards),
     }
     for role in ("records", "seizure_records"):
         if role in metadata:

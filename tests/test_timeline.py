@@ -209,3 +209,19 @@ def test_truncated_and_garbage_edf(tmp_path):
     path.write_bytes(b"PK\x03\x04" + raw[4:])
     with pytest.raises(EdfError, match="not an EDF"):
         read_edf_header(path)
+
+
+def test_latin1_micro_sign_in_physical_dimension(tmp_path):
+    from preictal.signal.edf_read import read_edf_signals
+
+    path = tmp_path / "x.edf"
+    data = np.random.default_rng(3).normal(0, 20, (2, 4 * 256)).astype(np.float32)
+    write_edf(path, data, ["FP1-F7", "F7-T7"], 256)
+    raw = bytearray(path.read_bytes())
+    dims_at = 256 + 2 * (16 + 80)  # physical dimension fields of both signals
+    raw[dims_at : dims_at + 16] = b"\xb5V      \xb5V      "
+    path.write_bytes(bytes(raw))
+    header = read_edf_header(path)
+    assert header.physical_dimensions == ("µV", "µV")
+    x, _, _ = read_edf_signals(path)
+    np.testing.assert_allclose(x, data, atol=0.06)

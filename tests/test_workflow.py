@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -91,6 +92,9 @@ def _plan(workdir: Path, config: dict) -> dict[str, set[str]]:
     return rules
 
 
+CACHE_AGGREGATES = {"cache_tables", "cache_figures", "all"}
+
+
 def test_rerun_scope(done, tmp_path):
     work = tmp_path / "wf"
     shutil.copytree(done, work, symlinks=True)
@@ -100,10 +104,89 @@ def test_rerun_scope(done, tmp_path):
     assert _plan(work, cfg) == {"verify_dataset", "all"}
     # Timeline settings rerun the index and what reads it, never the generator.
     cfg = {**TINY, "timeline": {"header_tolerance_sec": 5}}
-    assert _plan(work, cfg) == {"index_case", "verify_dataset", "plot_dataset_timeline", "all"}
+    assert _plan(work, cfg) >= {"index_case", "verify_dataset", "preprocess_case", "label_case"}
+    assert "synthetic_dataset" not in _plan(work, cfg)
     # Synthetic settings regenerate the data and everything after it.
     cfg = {"synthetic": {**TINY["synthetic"], "effect_size": 0.0}}
     assert "synthetic_dataset" in _plan(work, cfg)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        # A labeling parameter reruns only the labels and what reads them.
+        ({"labels": {"preictal_min": 15}}, {"label_case"} | CACHE_AGGREGATES),
+        ({"labels": {"lead_min": 60}}, {"label_case"} | CACHE_AGGREGATES),
+        # A bad-window threshold: windows and labels, not the features, never the filtering.
+        ({"windows": {"amp_uv_thresh": 300}}, {"windows_case", "label_case"} | CACHE_AGGREGATES),
+        # The window length: windows, features and labels, never the EDF reading and filtering.
+        (
+            {"windows": {"w_sec": 20}},
+            {"windows_case", "features_case", "label_case"} | CACHE_AGGREGATES,
+        ),
+        ({"features": {"feature_set": "basic"}}, {"features_case", "cache_tables", "all"}),
+        # A filter setting: the cache and everything after it, not the index or the data.
+        (
+            {"preprocess": {"l_freq": 1.0}},
+            {"preprocess_case", "windows_case", "features_case", "label_case"} | CACHE_AGGREGATES,
+        ),
+    ],
+)
+def test_cache_rerun_scope(done, tmp_path, change, expected):
+    work = tmp_path / "wf"
+    shutil.copytree(done, work, symlinks=True)
+    assert _plan(work, {**TINY, **change}) == expected
+
+
+def test_rerun_one_case_touches_only_that_case(done, tmp_path):
+    work = tmp_path / "wf"
+    shutil.copytree(done, work, symlinks=True)
+    proc = snakemake(work, "--dry-run", "-R", "results/cache/chb02/manifest.json")
+    jobs = [line.strip() for line in proc.stdout.splitlines() if "wildcards: case=" in line]
+    assert jobs and set(jobs) == {"wildcards: case=chb02"}
+    assert "preprocess_case" in proc.stdout and "index_case" not in proc.stdout
+
+
+def test_labels_recover_the_planted_ground_truth(done):
+    """Labels from the cache equal a scalar reference computed from SYNTHETIC.json's plan."""
+    from test_labels import reference_label
+
+    truth = json.loads((done / "resources/synthetic_chbmit/SYNTHETIC.json").read_text())
+    for case, plan in truth["cases"].items():
+        windows = pd.read_parquet(done / f"results/cache/{case}/windows.parquet")
+        labels = pd.read_parquet(done / f"results/labels/{case}.parquet")
+        pairs = [(s["onset_sec"], s["end_sec"]) for s in plan["seizures"]]
+        expected = [
+            reference_label(a, b, pairs)
+            for a, b in zip(windows.start_sec, windows.end_sec, strict=True)
+        ]
+        assert labels.reason.tolist() == expected, case
+        starts = {f["name"]: f["start_sec"] for f in plan["files"]}
+        assert (windows.start_sec >= windows.file.map(starts)).all()
+        ledger = pd.read_parquet(done / f"results/labels/{case}_seizures.parquet")
+        assert ledger.onset_sec.tolist() == [s["onset_sec"] for s in plan["seizures"]]
+        assert ledger.n_preictal_windows.sum() == (labels.y_cls == 1).sum()
+
+
+def test_planted_flat_segments_are_flagged_and_features_stay_finite(done):
+    truth = json.loads((done / "resources/synthetic_chbmit/SYNTHETIC.json").read_text())
+    flagged = 0
+    for case, plan in truth["cases"].items():
+        windows = pd.read_parquet(done / f"results/cache/{case}/windows.parquet")
+        features = pd.read_parquet(done / f"results/cache/{case}/features.parquet")
+        assert np.isfinite(features.drop(columns="window").to_numpy()).all()
+        assert features.window.equals(windows.window)
+        starts = {f["name"]: f["start_sec"] for f in plan["files"]}
+        for name, events in plan["events"].items():
+            for e in events:
+                if e["kind"] != "flat" or e["end_sec"] - e["start_sec"] < 2:
+                    continue
+                t0, t1 = starts[name] + e["start_sec"], starts[name] + e["end_sec"]
+                inside = windows[(windows.start_sec <= t0 + 0.5) & (windows.end_sec >= t1 - 0.5)]
+                # A window holding a whole dropout second is flagged flat.
+                assert inside.bad_flat.all(), (case, name, e)
+                flagged += len(inside)
+    assert flagged > 0
 
 
 def test_metadata_only_data_root(chbmit_meta, tmp_path):

@@ -13,6 +13,9 @@ from typing import Any
 
 import pandas as pd
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
@@ -25,6 +28,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the usual permissions
     try:
         yield tmp_path
         os.replace(tmp_path, path)
@@ -46,8 +50,15 @@ def write_json(path: str | os.PathLike, obj: Any) -> None:
     write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n")
 
 
-def write_parquet(path: str | os.PathLike, df: pd.DataFrame, metadata: dict | None = None) -> None:
-    """Write ``df`` as Parquet; ``metadata`` (e.g. the data source) goes into the file's schema."""
+def write_parquet(
+    path: str | os.PathLike,
+    df: pd.DataFrame,
+    metadata: dict | None = None,
+    *,
+    use_dictionary: bool = True,
+) -> None:
+    """Write ``df`` as Parquet; ``metadata`` (e.g. the data source) goes into the file's schema.
+    ``use_dictionary=False`` suits tables of floats (dictionary encoding only costs time there)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -59,7 +70,7 @@ def write_parquet(path: str | os.PathLike, df: pd.DataFrame, metadata: dict | No
         )
         table = table.replace_schema_metadata(merged)
     with atomic_path(path) as tmp:
-        pq.write_table(table, tmp)
+        pq.write_table(table, tmp, use_dictionary=use_dictionary)
 
 
 def read_parquet_metadata(path: str | os.PathLike) -> dict:

@@ -27,6 +27,12 @@ class EdfHeader:
     samples_per_record: tuple[int, ...]
     physical_dimensions: tuple[str, ...]
     file_bytes: int
+    # Per-signal calibration: physical = physical_min + (digital - digital_min) * (physical_max -
+    # physical_min) / (digital_max - digital_min).  Defaults keep older constructor calls working.
+    physical_min: tuple[float, ...] = ()
+    physical_max: tuple[float, ...] = ()
+    digital_min: tuple[int, ...] = ()
+    digital_max: tuple[int, ...] = ()
 
     @property
     def duration_sec(self) -> float:
@@ -47,10 +53,9 @@ class EdfHeader:
 
 
 def _field(raw: bytes, path: Path, what: str) -> str:
-    try:
-        return raw.decode("ascii").strip()
-    except UnicodeDecodeError as exc:
-        raise EdfError(f"{path}: header field {what} is not ASCII") from exc
+    # The spec says ASCII, but writers put 'µV' (0xB5) in the physical dimension: read Latin-1,
+    # which decodes any byte, so that the number fields fail on their own terms if garbled.
+    return raw.decode("latin-1").strip()
 
 
 def read_edf_header(path: str | Path) -> EdfHeader:
@@ -91,7 +96,15 @@ def read_edf_header(path: str | Path) -> EdfHeader:
 
     labels = column(0, 16)
     dims = column(16 + 80, 8)
-    samples = [int(x) for x in column(16 + 80 + 8 + 8 * 4 + 80, 8)]
+    try:
+        samples = [int(x) for x in column(16 + 80 + 8 + 8 * 4 + 80, 8)]
+        phys_min, phys_max, dig_min, dig_max = (
+            [float(x) for x in column(16 + 80 + 8 + 8 * k, 8)] for k in range(4)
+        )
+    except EdfError:
+        raise
+    except ValueError as exc:
+        raise EdfError(f"{path}: malformed EDF signal header: {exc}") from exc
     if n_records < 0:
         raise EdfError(f"{path}: number of data records is unknown (-1); the file was not closed")
     if record_duration <= 0:
@@ -116,4 +129,8 @@ def read_edf_header(path: str | Path) -> EdfHeader:
         samples_per_record=tuple(samples),
         physical_dimensions=tuple(dims),
         file_bytes=size,
+        physical_min=tuple(phys_min),
+        physical_max=tuple(phys_max),
+        digital_min=tuple(int(x) for x in dig_min),
+        digital_max=tuple(int(x) for x in dig_max),
     )

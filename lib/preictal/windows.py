@@ -1,0 +1,159 @@
+"""Windows over the cached signal: an index of O(1) views, and the bad-window flags.
+
+The cache stores each case's preprocessed signal once, time-major ``[n_samples, 18]`` float16, with
+every included EDF file as one contiguous block. A window is ``signal[sample:sample + w]``: a view,
+never a copy, so overlapping windows are never stored twice. Windows are cut inside a block, so no
+window spans a file boundary or a recording gap.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class WindowParams:
+    w_sec: float = 10.0
+    step_sec: float = 5.0
+    amp_uv_thresh: float = 500.0  # a window is bad where any channel's peak-to-peak exceeds this
+    flat_uv_thresh: float = 1.0  # ... or where a channel is flatter than this over 1 s (dropout)
+
+    def samples(self, sfreq: float) -> tuple[int, int]:
+        w, step = round(self.w_sec * sfreq), round(self.step_sec * sfreq)
+        if w <= 0 or step <= 0:
+            raise ValueError("windows: w_sec and step_sec must be positive")
+        return w, step
+
+
+def window_index(blocks: pd.DataFrame, sfreq: float, params: WindowParams) -> pd.DataFrame:
+    """One row per window: block, file, first sample in the case signal, start and end on the
+    timeline, segment. ``blocks`` has file, offset, n_samples, start_sec, segment."""
+    w, step = params.samples(sfreq)
+    parts = []
+    for b in blocks.itertuples():
+        n = 0 if b.n_samples < w else (b.n_samples - w) // step + 1
+        k = np.arange(n)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "block": np.full(n, b.Index, dtype=np.int32),
+                    "file": b.file,
+                    "start_sample": b.offset + k * step,
+                    "start_sec": b.start_sec + k * step / sfreq,
+                    "end_sec": b.start_sec + (k * step + w) / sfreq,
+                    "segment": b.segment,
+                }
+            )
+        )
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    out.insert(0, "window", np.arange(len(out), dtype=np.int64))
+    # Cut inside a block, a window cannot span a gap; the flag stays as the labels' guard.
+    out["spans_gap"] = False
+    return out
+
+
+def window_views(signal: np.ndarray, start_sample: int, w: int) -> np.ndarray:
+    """The window ``[C, w]`` starting at ``start_sample``: a transposed view of the time-major
+    cache."""
+    return signal[start_sample : start_sample + w].T
+
+
+def block_window_stats(
+    x: np.ndarray, w: int, step: int, chunk: int | None = None
+) -> dict[str, np.ndarray]:
+    """Per-window statistics of a block ``x [T, C]``, vectorised over windows: the largest
+    peak-to-peak of any channel (``ptp_max``), the smallest peak-to-peak of any channel over any
+    ``chunk`` of the window (``flat_min``: a dropout of one chunk makes it ~0), and NaN presence.
+
+    Extrema are taken once per chunk (default: the largest length dividing the window, the step
+    and 1 s), then combined over the chunks of each window, so overlapping windows share the work.
+    """
+    n = 0 if len(x) < w else (len(x) - w) // step + 1
+    if n == 0:
+        return {"ptp_max": np.zeros(0), "flat_min": np.zeros(0), "has_nan": np.zeros(0, bool)}
+    c = chunk or math.gcd(w, step)
+    if chunk is None and c % 256 == 0:
+        c = 256  # 1 s at 256 Hz: a one-second dropout counts as flat
+    if w % c or step % c:
+        raise ValueError(f"chunk {c} must divide the window {w} and the step {step}")
+    k, s = w // c, step // c
+    n_chunks = (n - 1) * s + k
+    xf = np.asarray(x[: n_chunks * c], dtype=np.float32).reshape(n_chunks, c, -1)
+    nan = np.isnan(xf)
+    cnan = nan.any(axis=(1, 2))
+    if cnan.any():
+        xf = np.where(nan, 0.0, xf)
+    cmax, cmin = xf.max(axis=1), xf.min(axis=1)  # [n_chunks, C]
+    starts = np.arange(n) * s
+    sel = starts[:, None] + np.arange(k)[None, :]  # chunks of each window
+    wmax, wmin = cmax[sel].max(axis=1), cmin[sel].min(axis=1)  # [n, C]
+    return {
+        "ptp_max": (wmax - wmin).max(axis=1),
+        "flat_min": (cmax - cmin)[sel].min(axis=(1, 2)),
+        "has_nan": cnan[sel].any(axis=1),
+    }
+
+
+def overlaps_intervals(start: np.ndarray, end: np.ndarray, intervals: pd.DataFrame) -> np.ndarray:
+    """Whether each [start, end) sample range overlaps any of ``intervals`` (start_sample,
+    end_sample; sorted, disjoint)."""
+    if len(intervals) == 0:
+        return np.zeros(len(start), dtype=bool)
+    a = intervals.start_sample.to_numpy()
+    b = intervals.end_sample.to_numpy()
+    k = np.searchsorted(a, end, side="left")  # intervals starting before each range ends
+    prev_end = np.where(k > 0, b[np.maximum(k - 1, 0)], -1)
+    return prev_end > start
+
+
+def bad_windows(
+    signal: np.ndarray,
+    blocks: pd.DataFrame,
+    sfreq: float,
+    params: WindowParams,
+    flat: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Bad flags of every window of every block, in :func:`window_index` order. Bad windows are
+    kept and marked, never dropped: ``bad_amp`` (peak-to-peak above ``amp_uv_thresh``),
+    ``bad_flat`` (a raw dropout from ``flat``, or a channel's peak-to-peak below
+    ``flat_uv_thresh`` over one second of the cache), ``bad_nan``; ``bad`` is any."""
+    w, step = params.samples(sfreq)
+    parts = []
+    for b in blocks.itertuples():
+        stats = block_window_stats(signal[b.offset : b.offset + b.n_samples], w, step)
+        parts.append(pd.DataFrame(stats))
+    df = pd.concat(parts, ignore_index=True)
+    out = pd.DataFrame(
+        {
+            "ptp_max_uv": df.ptp_max.astype(np.float32),
+            "bad_amp": df.ptp_max.to_numpy() > params.amp_uv_thresh,
+            "bad_flat": df.flat_min.to_numpy() < params.flat_uv_thresh,
+            "bad_nan": df.has_nan.to_numpy(dtype=bool),
+        }
+    )
+    if flat is not None:
+        w, _ = params.samples(sfreq)
+        starts = window_index(blocks, sfreq, params).start_sample.to_numpy()
+        out["bad_flat"] |= overlaps_intervals(starts, starts + w, flat)
+    out["bad"] = out.bad_amp | out.bad_flat | out.bad_nan
+    return out
+
+
+def build_window_table(
+    signal_path: str,
+    blocks: pd.DataFrame,
+    sfreq: float,
+    params: WindowParams,
+    flat: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The window index of a cached case with its bad flags (``flat``: the raw dropouts)."""
+    signal = np.load(signal_path, mmap_mode="r")
+    index = window_index(blocks, sfreq, params)
+    flags = bad_windows(signal, blocks, sfreq, params, flat)
+    if len(flags) != len(index):
+        raise AssertionError(f"{signal_path}: {len(index)} windows but {len(flags)} flag rows")
+    return pd.concat([index, flags], axis=1)
