@@ -24,7 +24,7 @@ from preictal.windows import (
     bad_windows,
     block_window_stats,
     window_index,
-    window_views,
+    window_view,
 )
 
 SF = 256.0
@@ -88,10 +88,10 @@ def case_cache(tmp_path_factory):
 def test_cache_layout_and_manifest(case_cache):
     out, manifest, _ = case_cache
     signal = np.load(out / "signal.npy", mmap_mode="r")
-    assert signal.dtype == np.float16 and signal.shape == (2 * 60 * 256, 18)
+    assert signal.dtype == np.float16 and signal.shape == (18, 2 * 60 * 256)
     assert manifest["channels"] == list(CANONICAL_CHANNELS)
     assert manifest["data_source"] == {"kind": "test"} and manifest["n_excluded_files"] == 2
-    assert json.loads((out / "manifest.json").read_text())["signal"]["shape"] == [30720, 18]
+    assert json.loads((out / "manifest.json").read_text())["signal"]["shape"] == [18, 30720]
     blocks = pd.read_parquet(out / "blocks.parquet")
     assert blocks.file.tolist() == ["chb99_01.edf", "chb99_02.edf"]
     assert blocks.offset.tolist() == [0, 15360] and blocks.n_samples.tolist() == [15360, 15360]
@@ -113,9 +113,9 @@ def test_montage_ledger_explains_every_file(case_cache):
 def test_referential_file_is_rederived_to_the_same_bipolar_signal(case_cache):
     out, _, _ = case_cache
     signal = np.load(out / "signal.npy", mmap_mode="r").astype(np.float32)
-    bipolar, rederived = signal[:15360], signal[15360:]
+    bipolar, rederived = signal[:, :15360], signal[:, 15360:]
     # Same potentials, re-derived after 16-bit EDF quantisation (0.1 uV steps): nearly equal.
-    rms = np.sqrt(np.mean((bipolar - rederived) ** 2, axis=0))
+    rms = np.sqrt(np.mean((bipolar - rederived) ** 2, axis=1))
     assert rms.max() < 0.2, rms
     assert np.sqrt(np.mean(bipolar**2)) > 10
 
@@ -128,7 +128,7 @@ def test_windows_are_views_and_counted_per_block(case_cache):
     assert len(idx) == 2 * ((60 - 10) // 5 + 1)
     assert idx.start_sample.tolist()[:2] == [0, 1280] and idx.start_sample.iloc[11] == 15360
     assert idx.end_sec.iloc[-1] == 36070 + 60
-    view = window_views(signal, int(idx.start_sample.iloc[3]), 2560)
+    view = window_view(signal, int(idx.start_sample.iloc[3]), 2560)
     assert view.shape == (18, 2560) and np.shares_memory(view, signal)
     feats = build_feature_table(
         str(out / "signal.npy"), blocks, SF, w_sec=10, step_sec=5, feature_set="basic"
@@ -137,12 +137,18 @@ def test_windows_are_views_and_counted_per_block(case_cache):
 
 
 def test_bad_window_flags():
-    x = np.random.default_rng(0).normal(0, 20, (256 * 60, 18)).astype(np.float32)
-    x[256 * 12 : 256 * 13, 3] = 0.0  # a flat channel for one second
-    x[256 * 31, 5] = 900.0  # a pop
-    x[256 * 47, 0] = np.nan
+    x = np.random.default_rng(0).normal(0, 20, (18, 256 * 60)).astype(np.float32)
+    x[3, 256 * 12 : 256 * 13] = 0.0  # a flat channel for one second
+    x[5, 256 * 31] = 900.0  # a pop
+    x[0, 256 * 47] = np.nan
     blocks = pd.DataFrame(
-        {"file": ["f"], "offset": [0], "n_samples": [len(x)], "start_sec": [0.0], "segment": [0]}
+        {
+            "file": ["f"],
+            "offset": [0],
+            "n_samples": [x.shape[1]],
+            "start_sec": [0.0],
+            "segment": [0],
+        }
     )
     flags = bad_windows(x, blocks, SF, WindowParams(flat_uv_thresh=1.0))
     starts = np.arange(len(flags)) * 5
@@ -153,15 +159,18 @@ def test_bad_window_flags():
     assert flags.bad.sum() == (flags.bad_flat | flags.bad_amp | flags.bad_nan).sum() > 0
     # The chunked extrema agree with a direct computation per window.
     stats = block_window_stats(np.nan_to_num(x), 2560, 1280)
-    direct = [np.ptp(np.nan_to_num(x)[s * 256 : s * 256 + 2560], axis=0).max() for s in starts]
+    direct = [np.ptp(np.nan_to_num(x)[:, s * 256 : s * 256 + 2560], axis=1).max() for s in starts]
     np.testing.assert_allclose(stats["ptp_max"], direct, rtol=1e-6)
     odd = block_window_stats(np.nan_to_num(x), 2560, 1000)  # step does not divide the window
     direct = [
-        np.ptp(np.nan_to_num(x)[s : s + 2560], axis=0).max() for s in range(0, len(x) - 2559, 1000)
+        np.ptp(np.nan_to_num(x)[:, s : s + 2560], axis=1).max()
+        for s in range(0, x.shape[1] - 2559, 1000)
     ]
     np.testing.assert_allclose(odd["ptp_max"], direct, rtol=1e-6)
     x0 = np.nan_to_num(x)  # NaN samples count as 0 in the extrema (and flag the window)
-    flat = [np.ptp(x0[s * 256 : s * 256 + 2560].reshape(10, 256, 18), axis=1).min() for s in starts]
+    flat = [
+        np.ptp(x0[:, s * 256 : s * 256 + 2560].reshape(18, 10, 256), axis=2).min() for s in starts
+    ]
     np.testing.assert_allclose(stats["flat_min"], flat, rtol=1e-6)
 
 
@@ -179,3 +188,66 @@ def test_raw_dropouts_are_found_before_filtering_and_mark_windows():
         starts, starts + 2560, pd.DataFrame({"start_sample": [2560], "end_sample": [3328]})
     )
     assert hit.tolist() == [False, True, True, False, False]
+
+
+def test_streamed_pieces_equal_whole_file_processing(tmp_path, monkeypatch):
+    """Preprocessing in pieces with filter margins, and window statistics and features in pieces
+    of windows, give what processing everything at once gives."""
+    import preictal.cache as cache
+    import preictal.windows as windows
+    from preictal.features.spectral import compute_features
+    from preictal.signal.montage import plan_montage
+
+    data, _ = synth(STANDARD_MONTAGE, 150, seed=4, artifacts=ArtifactRates())
+    edf = tmp_path / "chb98_01.edf"
+    write_edf(edf, data, STANDARD_MONTAGE, SF)
+    files = pd.DataFrame({"file": ["chb98_01.edf"], "start_sec": [0.0], "segment": [0]})
+    from preictal.chbmit.edf import read_edf_header
+
+    whole_raw, _ = cache.read_canonical(edf, plan_montage(read_edf_header(edf).labels))
+    whole = cache.preprocess(whole_raw, SF, PreprocessParams())
+    monkeypatch.setattr(cache, "CHUNK_SEC", 20.0)  # 8 pieces of 20 s, margins of ~14 s
+    build_case_cache("chb98", files, tmp_path, tmp_path / "c", PreprocessParams(), data_source={})
+    cached = np.load(tmp_path / "c" / "signal.npy").astype(np.float32)
+    np.testing.assert_allclose(cached, whole, atol=0.25)  # float16 steps of <= 0.25 uV
+    assert np.abs(cached - whole.astype(np.float16).astype(np.float32)).max() <= 0.25
+
+    blocks = pd.read_parquet(tmp_path / "c" / "blocks.parquet")
+    signal_path = str(tmp_path / "c" / "signal.npy")
+    full = build_feature_table(
+        signal_path, blocks, SF, w_sec=10, step_sec=5, feature_set="basic_plus"
+    )
+    flags = bad_windows(np.load(signal_path), blocks, SF, WindowParams())
+    monkeypatch.setattr(windows, "WINDOWS_PER_PIECE", 4)
+    pieces = build_feature_table(
+        signal_path, blocks, SF, w_sec=10, step_sec=5, feature_set="basic_plus"
+    )
+    np.testing.assert_array_equal(pieces.to_numpy(), full.to_numpy())
+    direct = compute_features(np.load(signal_path).astype(np.float32), SF, feature_set="basic_plus")
+    np.testing.assert_array_equal(full.drop(columns="window").to_numpy(), direct)
+    pd.testing.assert_frame_equal(
+        bad_windows(np.load(signal_path), blocks, SF, WindowParams()), flags
+    )
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_flat_runs_equal_a_sample_by_sample_scan(seed):
+    from preictal.cache import flat_runs
+
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 20, (4, 5000)).astype(np.float32)
+    for _ in range(8):  # constant stretches of random length, some adjacent or overlapping
+        c, a, n = rng.integers(4), rng.integers(0, 4900), rng.integers(1, 300)
+        x[c, a : a + n] = rng.normal()
+    min_len = 128
+    expected = []
+    for row in x:
+        a = 0
+        for b in range(1, len(row) + 1):
+            if b == len(row) or row[b] != row[a]:
+                if b - a >= min_len:
+                    expected.append((a, b))
+                a = b
+    from preictal.cache import merge_spans
+
+    assert flat_runs(x, 256, 0.5) == merge_spans(expected)

@@ -60,7 +60,7 @@ def channel_consistency(
     for manifest_path, blocks_path in zip(manifests, blocks, strict=True):
         manifest = json.loads(Path(manifest_path).read_text())
         same = manifest["channels"] == list(CANONICAL_CHANNELS)
-        width = manifest["signal"]["shape"][1]
+        width = manifest["signal"]["shape"][0]  # channel-major [C, n]
         for b in pd.read_parquet(blocks_path).itertuples():
             rows.append(
                 {

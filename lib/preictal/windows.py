@@ -1,7 +1,7 @@
 """Windows over the cached signal: an index of O(1) views, and the bad-window flags.
 
-The cache stores each case's preprocessed signal once, time-major ``[n_samples, 18]`` float16, with
-every included EDF file as one contiguous block. A window is ``signal[sample:sample + w]``: a view,
+The cache stores each case's preprocessed signal once, channel-major ``[18, n_samples]`` float16,
+with every included EDF file as one contiguous block. A window is ``signal[:, a:a + w]``: a view,
 never a copy, so overlapping windows are never stored twice. Windows are cut inside a block, so no
 window spans a file boundary or a recording gap.
 """
@@ -56,23 +56,35 @@ def window_index(blocks: pd.DataFrame, sfreq: float, params: WindowParams) -> pd
     return out
 
 
-def window_views(signal: np.ndarray, start_sample: int, w: int) -> np.ndarray:
-    """The window ``[C, w]`` starting at ``start_sample``: a transposed view of the time-major
-    cache."""
-    return signal[start_sample : start_sample + w].T
+WINDOWS_PER_PIECE = 720  # windows whose statistics are computed at a time (an hour at 5 s)
+
+
+def window_view(signal: np.ndarray, start_sample: int, w: int) -> np.ndarray:
+    """The window ``[C, w]`` starting at ``start_sample``: a view into the cache, not a copy."""
+    return signal[:, start_sample : start_sample + w]
+
+
+def window_pieces(n_samples: int, w: int, step: int, per_piece: int | None = None):
+    """Split a block's windows into pieces: ``(first_window, n_windows, first_sample,
+    stop_sample)`` for each, so that long blocks are processed in bounded memory."""
+    per_piece = per_piece or WINDOWS_PER_PIECE
+    n = 0 if n_samples < w else (n_samples - w) // step + 1
+    for i0 in range(0, n, per_piece):
+        i1 = min(n, i0 + per_piece)
+        yield i0, i1 - i0, i0 * step, (i1 - 1) * step + w
 
 
 def block_window_stats(
     x: np.ndarray, w: int, step: int, chunk: int | None = None
 ) -> dict[str, np.ndarray]:
-    """Per-window statistics of a block ``x [T, C]``, vectorised over windows: the largest
+    """Per-window statistics of a block ``x [C, T]``, vectorised over windows: the largest
     peak-to-peak of any channel (``ptp_max``), the smallest peak-to-peak of any channel over any
     ``chunk`` of the window (``flat_min``: a dropout of one chunk makes it ~0), and NaN presence.
 
     Extrema are taken once per chunk (default: the largest length dividing the window, the step
     and 1 s), then combined over the chunks of each window, so overlapping windows share the work.
     """
-    n = 0 if len(x) < w else (len(x) - w) // step + 1
+    n = 0 if x.shape[1] < w else (x.shape[1] - w) // step + 1
     if n == 0:
         return {"ptp_max": np.zeros(0), "flat_min": np.zeros(0), "has_nan": np.zeros(0, bool)}
     c = chunk or math.gcd(w, step)
@@ -82,12 +94,13 @@ def block_window_stats(
         raise ValueError(f"chunk {c} must divide the window {w} and the step {step}")
     k, s = w // c, step // c
     n_chunks = (n - 1) * s + k
-    xf = np.asarray(x[: n_chunks * c], dtype=np.float32).reshape(n_chunks, c, -1)
-    nan = np.isnan(xf)
-    cnan = nan.any(axis=(1, 2))
+    xf = np.asarray(x[:, : n_chunks * c], dtype=np.float32).reshape(x.shape[0], n_chunks, c)
+    cmax = xf.max(axis=2)  # NaN propagates, so NaN chunks show here without a full isnan pass
+    cnan = np.isnan(cmax).any(axis=0)
     if cnan.any():
-        xf = np.where(nan, 0.0, xf)
-    cmax, cmin = xf.max(axis=1), xf.min(axis=1)  # [n_chunks, C]
+        xf = np.nan_to_num(xf, nan=0.0)
+        cmax = xf.max(axis=2)
+    cmax, cmin = cmax.T, xf.min(axis=2).T  # [n_chunks, C]
     starts = np.arange(n) * s
     sel = starts[:, None] + np.arange(k)[None, :]  # chunks of each window
     wmax, wmin = cmax[sel].max(axis=1), cmin[sel].min(axis=1)  # [n, C]
@@ -124,8 +137,10 @@ def bad_windows(
     w, step = params.samples(sfreq)
     parts = []
     for b in blocks.itertuples():
-        stats = block_window_stats(signal[b.offset : b.offset + b.n_samples], w, step)
-        parts.append(pd.DataFrame(stats))
+        for _, _, a, z in window_pieces(b.n_samples, w, step):
+            parts.append(
+                pd.DataFrame(block_window_stats(signal[:, b.offset + a : b.offset + z], w, step))
+            )
     df = pd.concat(parts, ignore_index=True)
     out = pd.DataFrame(
         {

@@ -40,13 +40,32 @@ applied in the frequency domain to the needed bins of its plain FFT (a periodic 
 three-tap convolution of the spectrum; removing the mean zeroes bin 0), and each window's PSD is
 the sum of its segments' periodograms. The time-domain features reduce blocks of
 ``gcd(w, step)`` samples once (:mod:`preictal.features.temporal`). Everything runs on float32
-pieces that fit in cache; nothing larger than a chunk of ``chunk_windows`` windows is copied.
+pieces that fit in cache; nothing larger than a chunk of ``chunk_windows`` windows is copied, and
+a window's values depend only on its own samples (not on the chunking). A 1-hour 18-channel
+256 Hz block (719 windows) takes about 0.08 s for ``basic_plus`` on one core, some 50 times less
+than mne-features (``benchmarks/bench_features.py``). Rows of ``x`` should be contiguous
+(``[C, T]`` C-order); a time-major ``[T, C]`` array's ``.T`` works but is copied chunk by chunk.
 
 NaN policy. Features are always finite. A chunk whose features come out non-finite (NaN or inf
 samples, or values so large that float32 overflows) is recomputed from a cleaned copy: NaN and
-±inf samples set to 0, values clipped to ±1e8 µV. Flat, constant or all-zero windows give finite
-values: log power log10(1e-6) = -6, ratios 0 (log10 1), relative power, entropy, SEF, Hjorth and
-kurtosis 0, coherence 0.
+±inf samples set to 0 (the band-passed signal's mean), values clipped to ±1e8 µV. A window is
+spectrally flat when its 0.5-45 Hz power is at most 1e-6 µV², and flat in time when its variance
+is at most 1e-6 µV² (plus float32 rounding of a constant offset). Flat, constant or all-zero
+windows give: log powers and ``variance`` log10(1e-6) = -6, ratios 0 (log10 1), relative power,
+``spec_entropy``, ``sef95``, line length, Hjorth parameters, ``kurtosis`` and coherence 0.
+
+Relation to mne-features 0.3.2 (checked in ``tests/test_features.py``). mne-features' Welch uses a
+Hamming window (``compute_channel_features(..., window="hamming")`` reproduces it; Hann and
+Hamming band powers differ by about 0.01 in log10). With the same window: ``bp_*`` equals
+``compute_pow_freq_bands(normalize=False)`` times the bin width (it sums the PSD bins), before
+the log; ``line_length`` and ``variance`` (before the log) are equal; ``kurtosis`` is its
+(Pearson) kurtosis minus 3; ``hjorth_mobility`` differs because mne-features prepends a 0 sample
+to the window before differencing (a few % on 1/f EEG; equal on windows that start with that 0),
+and ``hjorth_complexity`` more (it pads twice; up to about 30 %). ``spec_entropy``: mne-features
+uses log2 over 0-128 Hz, unnormalised, with the DC bin in the normaliser; on its PSD restricted
+to 0.5-45 Hz our definition gives our values. ``sef95``: mne-features accumulates from 0 Hz, and
+its DC bin holds power leaked from 0.5 Hz, so its edge is at or below ours. Its
+``normalize=True`` band power divides by 0-128 Hz power, ``rbp_*`` by 0.5-45 Hz power.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from preictal.features.spectral import compute_features, feature_names
-from preictal.windows import WindowParams, window_index
+from preictal.windows import WindowParams, window_index, window_pieces
 
 log = logging.getLogger(__name__)
 
@@ -28,16 +28,25 @@ def build_feature_table(
     windows = window_index(blocks, sfreq, WindowParams(w_sec=w_sec, step_sec=step_sec))
     signal = np.load(signal_path, mmap_mode="r")
     names = feature_names(feature_set)
+    w, step = WindowParams(w_sec=w_sec, step_sec=step_sec).samples(sfreq)
     parts = []
     for b in blocks.itertuples():
-        x = np.asarray(signal[b.offset : b.offset + b.n_samples], dtype=np.float32).T
-        feats = compute_features(x, sfreq, w_sec=w_sec, step_sec=step_sec, feature_set=feature_set)
-        expected = int((windows.block == b.Index).sum())
-        if len(feats) != expected:
-            raise AssertionError(
-                f"{signal_path} block {b.Index}: {len(feats)} feature rows, {expected} windows"
+        rows = 0
+        for i0, n, a, z in window_pieces(b.n_samples, w, step):
+            # One window of context before a piece, so "change from the previous window"
+            # (basic_plus) is the same as on the whole block; its row is dropped.
+            ctx = step if i0 else 0
+            x = np.asarray(signal[:, b.offset + a - ctx : b.offset + z], dtype=np.float32)
+            feats = compute_features(
+                x, sfreq, w_sec=w_sec, step_sec=step_sec, feature_set=feature_set
             )
-        parts.append(feats)
+            parts.append(feats[1:] if i0 else feats)
+            rows += n
+        expected = int((windows.block == b.Index).sum())
+        if rows != expected:
+            raise AssertionError(
+                f"{signal_path} block {b.Index}: {rows} feature rows, {expected} windows"
+            )
         log.info("features: block %d/%d (%s)", b.Index + 1, len(blocks), b.file)
     values = np.concatenate(parts) if parts else np.zeros((0, len(names)), np.float32)
     if not np.isfinite(values).all():

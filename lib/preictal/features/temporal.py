@@ -84,7 +84,8 @@ def _window_take(a: np.ndarray, r: int, m: int, n_win: int) -> np.ndarray:
 
 def temporal_features(x: np.ndarray, w: int, step: int, n_win: int, log_eps: float) -> dict:
     """Per-channel time-domain features ``{name: float64 [C, n_win]}`` of the windows
-    ``x[:, j*step : j*step + w]`` of a C-contiguous float32 block ``x [C, >= (n_win-1)*step + w]``."""
+    ``x[:, j*step : j*step + w]`` of a float32 block ``x [C, (n_win-1)*step + w]`` whose rows are
+    contiguous."""
     g = math.gcd(w, step)
     if g < MIN_BLOCK or w < 3:
         return _temporal_direct(x, w, step, n_win, log_eps)

@@ -205,7 +205,7 @@ def _cached_span(signal, blocks, lo, hi, sfreq, step=1):
             continue
         a = max(0, int((lo - b.start_sec) * sfreq))
         z = min(b.n_samples, int((hi - b.start_sec) * sfreq))
-        seg = np.asarray(signal[b.offset + a : b.offset + z : step, idx], dtype=np.float32).T
+        seg = np.asarray(signal[idx, b.offset + a : b.offset + z : step], dtype=np.float32)
         parts.append((b.start_sec + (a + np.arange(seg.shape[1]) * step) / sfreq, seg))
         if prev_end is not None and b.start_sec > prev_end:
             gaps.append((prev_end, b.start_sec))
@@ -256,12 +256,13 @@ def make_cache_figures(
     t0 = min(60.0, b.n_samples / sfreq / 2)
     n = int(10 * sfreq)
     raw = raw_full[:, int(t0 * raw_rate) : int(t0 * raw_rate) + int(10 * raw_rate)]
-    prep = np.asarray(tables[case]["signal"][b.offset + int(t0 * sfreq) :][:n], np.float32).T
+    first = b.offset + int(t0 * sfreq)
+    prep = np.asarray(tables[case]["signal"][:, first : first + n], np.float32)
     save(plot_raw_vs_preprocessed(raw, prep, sfreq, t0, source), out["raw_vs_preprocessed"])
     m = min(raw_full.shape[1], int(600 * raw_rate))
     long_prep = np.asarray(
-        tables[case]["signal"][b.offset : b.offset + int(600 * sfreq)], np.float32
-    ).T
+        tables[case]["signal"][:, b.offset : b.offset + int(600 * sfreq)], np.float32
+    )
     save(plot_psd_before_after(raw_full[:, :m], long_prep, sfreq, source, notch_hz), out["psd"])
 
     # Seizures with data: ledger rows whose onset lies in a cached block.

@@ -63,6 +63,8 @@ def read_edf_signals(
     channels: Sequence[int] | None = None,
     *,
     dtype: type | np.dtype = np.float32,
+    records: tuple[int, int] | None = None,
+    header: EdfHeader | None = None,
 ) -> tuple[np.ndarray, float, EdfHeader]:
     """Read EDF signals in microvolts.
 
@@ -75,6 +77,10 @@ def read_edf_signals(
         ``None`` selects every signal except EDF+ annotation signals.
     dtype:
         Floating dtype of the result (float32 by default; float64 for exact doubles).
+    records:
+        ``(first, stop)``: read only these data records (to stream a long file in pieces).
+    header:
+        The file's header, where the caller has read it already.
 
     Returns
     -------
@@ -88,7 +94,7 @@ def read_edf_signals(
         Truncated or malformed file, selected channels with different sampling rates, or a
         degenerate digital range; the message names the file.
     """
-    header = read_edf_header(path)
+    header = header or read_edf_header(path)
     path = header.path
     dtype = np.dtype(dtype)
     if dtype.kind != "f":
@@ -137,7 +143,10 @@ def read_edf_signals(
         gains[k] = gain * unit
         offsets[k] = (pmin - dmin * gain) * unit
 
-    n_rec = header.n_records
+    first, stop = records or (0, header.n_records)
+    if not 0 <= first <= stop <= header.n_records:
+        raise ValueError(f"{path}: records {first}-{stop} outside 0-{header.n_records}")
+    n_rec = stop - first
     out = np.empty((len(idx), n_rec * n_per), dtype=dtype)
     if not idx or n_rec == 0 or n_per == 0:
         return out, sfreq, header
@@ -151,15 +160,16 @@ def read_edf_signals(
     out3 = out.reshape(len(idx), n_rec, n_per)  # a view: records x samples of each channel
     try:
         with path.open("rb") as fh:
-            fh.seek(header_bytes)
+            fh.seek(header_bytes + 2 * record_len * first)
             for r0 in range(0, n_rec, chunk):
                 n = min(chunk, n_rec - r0)
                 view = buf[:n]
                 got = fh.readinto(memoryview(view).cast("B"))
                 if got != view.nbytes:
                     raise EdfError(
-                        f"{path}: truncated EDF: data ended in record {r0 + got // (2 * record_len)}"
-                        f" of {n_rec}"
+                        f"{path}: truncated EDF: data ended in record "
+                        f"{first + r0 + got // (2 * record_len)}"
+                        f" of {header.n_records}"
                     )
                 t = tmp[:n]
                 for k, i in enumerate(idx):
