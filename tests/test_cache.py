@@ -251,3 +251,22 @@ def test_flat_runs_equal_a_sample_by_sample_scan(seed):
     from preictal.cache import merge_spans
 
     assert flat_runs(x, 256, 0.5) == merge_spans(expected)
+
+
+def test_float16_extrema_equal_the_float32_path():
+    x = np.random.default_rng(5).normal(0, 80, (18, 256 * 40)).astype(np.float16)
+    x[2, 3000:3300] = 0.0
+    x[4, 5000] = -0.0
+    x[6, 6000] = np.inf
+    x[7, 7000] = -np.inf
+    x[8, 100] = np.float16(-65504)
+    fast = block_window_stats(x, 2560, 1280)
+    slow = block_window_stats(x.astype(np.float32), 2560, 1280)
+    for key in fast:
+        np.testing.assert_array_equal(fast[key], slow[key], err_msg=key)
+    x[9, 9000] = np.nan  # NaN falls back to the float path with NaN read as 0
+    fast = block_window_stats(x, 2560, 1280)
+    slow = block_window_stats(x.astype(np.float32), 2560, 1280)
+    for key in fast:
+        np.testing.assert_array_equal(fast[key], slow[key], err_msg=key)
+    assert fast["has_nan"].tolist() == [False] * 6 + [True]  # NaN at 35.2 s: the last window only

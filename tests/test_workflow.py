@@ -236,9 +236,11 @@ def test_bad_edf_fails_its_case_only(done, tmp_path):
     assert proc.returncode != 0
     log = (work / "logs/index_case/chb02.log").read_text()
     assert f"{edf}: truncated EDF" in log
-    assert (work / "results/index/chb01/files.parquet").is_file()
-    assert (work / "results/index/chb21/files.parquet").is_file()
+    for case in ("chb01", "chb21"):  # the other cases' caches and labels are built
+        assert (work / f"results/cache/{case}/manifest.json").is_file()
+        assert (work / f"results/labels/{case}.parquet").is_file()
     assert not (work / "results/index/chb02/files.parquet").exists()
+    assert not (work / "results/cache/chb02").exists()
 
 
 def test_missing_summary_is_named(done, tmp_path):

@@ -94,13 +94,8 @@ def block_window_stats(
         raise ValueError(f"chunk {c} must divide the window {w} and the step {step}")
     k, s = w // c, step // c
     n_chunks = (n - 1) * s + k
-    xf = np.asarray(x[:, : n_chunks * c], dtype=np.float32).reshape(x.shape[0], n_chunks, c)
-    cmax = xf.max(axis=2)  # NaN propagates, so NaN chunks show here without a full isnan pass
-    cnan = np.isnan(cmax).any(axis=0)
-    if cnan.any():
-        xf = np.nan_to_num(xf, nan=0.0)
-        cmax = xf.max(axis=2)
-    cmax, cmin = cmax.T, xf.min(axis=2).T  # [n_chunks, C]
+    cmax, cmin, cnan = _chunk_extrema(np.asarray(x[:, : n_chunks * c]), n_chunks, c)
+    cmax, cmin = cmax.T, cmin.T  # [n_chunks, C]
     starts = np.arange(n) * s
     sel = starts[:, None] + np.arange(k)[None, :]  # chunks of each window
     wmax, wmin = cmax[sel].max(axis=1), cmin[sel].min(axis=1)  # [n, C]
@@ -109,6 +104,35 @@ def block_window_stats(
         "flat_min": (cmax - cmin)[sel].min(axis=(1, 2)),
         "has_nan": cnan[sel].any(axis=1),
     }
+
+
+def _float16_order_key(bits: np.ndarray) -> np.ndarray:
+    """Map float16 bit patterns (as int16) to int16 keys with the same order as the values:
+    negative floats (sign bit set) get their magnitude bits flipped. The map is its own inverse."""
+    return bits ^ ((bits >> 15) & np.int16(0x7FFF))
+
+
+_F16_POS_INF, _F16_NEG_INF = np.int16(0x7C00), _float16_order_key(np.array([-1024], np.int16))[0]
+
+
+def _chunk_extrema(x: np.ndarray, n_chunks: int, c: int):
+    """Max and min ``[C, n_chunks]`` of each channel over chunks of ``c`` samples (NaN counted as
+    0), and whether a chunk holds NaN. The cache is float16: its extrema are taken on int16 keys
+    that order like the floats, which skips converting the whole block to float32."""
+    if x.dtype == np.float16:
+        keys = _float16_order_key(x.view(np.int16)).reshape(x.shape[0], n_chunks, c)
+        kmax, kmin = keys.max(axis=2), keys.min(axis=2)
+        cnan = ((kmax > _F16_POS_INF) | (kmin < _F16_NEG_INF)).any(axis=0)  # NaN keys lie past inf
+        if not cnan.any():
+            as_float = lambda k: _float16_order_key(k).view(np.float16).astype(np.float32)  # noqa: E731
+            return as_float(kmax), as_float(kmin), cnan
+    xf = np.asarray(x, dtype=np.float32).reshape(x.shape[0], n_chunks, c)
+    cmax = xf.max(axis=2)  # NaN propagates, so NaN chunks show here without a full isnan pass
+    cnan = np.isnan(cmax).any(axis=0)
+    if cnan.any():
+        xf = np.nan_to_num(xf, nan=0.0)
+        cmax = xf.max(axis=2)
+    return cmax, xf.min(axis=2), cnan
 
 
 def overlaps_intervals(start: np.ndarray, end: np.ndarray, intervals: pd.DataFrame) -> np.ndarray:
