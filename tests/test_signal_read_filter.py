@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -176,17 +175,31 @@ def test_read_rates_and_errors(tmp_path):
         read_edf_signals(path)
 
 
-def test_read_synthetic_dataset_file_matches_mne():
-    files = sorted(
-        (Path(__file__).resolve().parents[1] / "resources" / "synthetic_chbmit").glob(
-            "chb*/chb*_*.edf"
-        )
+def test_read_chbmit_shaped_file_matches_mne(tmp_path):
+    """A CHB-MIT-shaped file (23 channels, T8-P8 twice) from the synthetic generator."""
+    from preictal.synthetic.plan import STANDARD_MONTAGE
+    from preictal.synthetic.signals import (
+        ArtifactRates,
+        PatientProfile,
+        PreictalEffect,
+        synthesize_recording,
     )
-    if not files:
-        pytest.skip("synthetic dataset not generated")
-    x, _, header = read_edf_signals(files[0])
-    ref = _mne_uv(files[0])
-    assert x.shape == ref.shape == (len(header.labels), header.n_records * 256)
+
+    data, _ = synthesize_recording(
+        labels=STANDARD_MONTAGE,
+        duration_sec=600,
+        sfreq=256,
+        profile=PatientProfile.from_seed(3),
+        effect=PreictalEffect(),
+        seizures=[(300.0, 340.0)],
+        artifacts=ArtifactRates(),
+        rng=np.random.default_rng(3),
+    )
+    path = tmp_path / "chb01_01.edf"
+    write_edf(path, data, STANDARD_MONTAGE, 256)
+    x, _, header = read_edf_signals(path)
+    ref = _mne_uv(path)
+    assert x.shape == ref.shape == (23, header.n_records * 256)
     np.testing.assert_allclose(x, ref, rtol=F32_EPS, atol=0)
 
 

@@ -89,11 +89,16 @@ def plot_spectrogram(x, sfreq, t0, onset, source, channel: str) -> plt.Figure:
     return fig
 
 
-def _shade_seizure(ax, onset, end, sph, preictal, postictal, origin) -> None:
+def _shade_seizure(ax, onset: float, end: float, params: dict) -> None:
+    """Shade the preictal period, the SPH, the seizure and the postictal period (minutes from
+    onset) per the labeling parameters, and draw the onset."""
+    sph, preictal = params["gap_sec"], params["preictal_min"] * 60
+    postictal = params["postictal_min"] * 60
+
     def span(a, b, key, label):
         ax.axvspan(
-            (a - origin) / 60,
-            (b - origin) / 60,
+            (a - onset) / 60,
+            (b - onset) / 60,
             color=COLORS[key],
             alpha=0.25,
             lw=0,
@@ -105,7 +110,7 @@ def _shade_seizure(ax, onset, end, sph, preictal, postictal, origin) -> None:
     span(onset - sph, onset, "sph", "SPH (gap)")
     span(onset, end, "ictal", "ictal")
     span(end, end + postictal, "postictal", "postictal")
-    ax.axvline((onset - origin) / 60, color="k", lw=1)
+    ax.axvline(0, color="k", lw=1)
 
 
 def plot_label_timeline(files, windows, labels, seizure, source, params) -> plt.Figure:
@@ -127,15 +132,7 @@ def plot_label_timeline(files, windows, labels, seizure, source, params) -> plt.
                 color="#8fb3d9",
             )
             ax.text((max(f.start_sec, lo) - onset) / 60 + 0.2, 1.42, f.file, fontsize=7)
-    _shade_seizure(
-        ax,
-        onset,
-        end,
-        params["gap_sec"],
-        params["preictal_min"] * 60,
-        params["postictal_min"] * 60,
-        onset,
-    )
+    _shade_seizure(ax, onset, end, params)
     ax.set_yticks([1, 0, -1], ["preictal", "interictal", "excluded"])
     ax.set_ylim(-1.5, 1.6)
     ax.set_xlabel("minutes from onset (window end)")
@@ -159,15 +156,7 @@ def plot_label_sanity(examples: list[dict], source, params) -> plt.Figure:
                 ax.fill_between(
                     (t - onset) / 60, lo[i] - i * spacing, hi[i] - i * spacing, color="k", lw=0
                 )
-        _shade_seizure(
-            ax,
-            onset,
-            end,
-            params["gap_sec"],
-            params["preictal_min"] * 60,
-            params["postictal_min"] * 60,
-            onset,
-        )
+        _shade_seizure(ax, onset, end, params)
         for g0, g1 in ex["gaps"]:
             ax.axvspan(
                 (g0 - onset) / 60,
