@@ -270,3 +270,23 @@ def test_float16_extrema_equal_the_float32_path():
     for key in fast:
         np.testing.assert_array_equal(fast[key], slow[key], err_msg=key)
     assert fast["has_nan"].tolist() == [False] * 6 + [True]  # NaN at 35.2 s: the last window only
+
+
+def test_other_sampling_rates_are_resampled_and_the_cache_is_deterministic(tmp_path):
+    from preictal.io import sha256_file
+
+    data, _ = synth(STANDARD_MONTAGE, 40, seed=6)
+    edf_dir = tmp_path / "edf"
+    edf_dir.mkdir()
+    write_edf(edf_dir / "chb97_01.edf", data[:, ::2], STANDARD_MONTAGE, 128)  # 128 Hz
+    files = pd.DataFrame({"file": ["chb97_01.edf"], "start_sec": [0.0], "segment": [0]})
+    hashes = []
+    for run in ("a", "b"):
+        build_case_cache("chb97", files, edf_dir, tmp_path / run, PreprocessParams(), data_source={})
+        hashes.append(sha256_file(tmp_path / run / "signal.npy"))
+    signal = np.load(tmp_path / "a" / "signal.npy")
+    assert signal.shape == (18, 40 * 256)
+    assert pd.read_parquet(tmp_path / "a" / "montage.parquet").sfreq_hz.tolist() == [128.0]
+    assert hashes[0] == hashes[1]
+    # Alpha (below both Nyquist rates) survives the 128 -> 256 Hz round trip.
+    assert np.sqrt(np.mean(signal.astype(np.float32) ** 2)) > 10
