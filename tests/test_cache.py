@@ -282,7 +282,9 @@ def test_other_sampling_rates_are_resampled_and_the_cache_is_deterministic(tmp_p
     files = pd.DataFrame({"file": ["chb97_01.edf"], "start_sec": [0.0], "segment": [0]})
     hashes = []
     for run in ("a", "b"):
-        build_case_cache("chb97", files, edf_dir, tmp_path / run, PreprocessParams(), data_source={})
+        build_case_cache(
+            "chb97", files, edf_dir, tmp_path / run, PreprocessParams(), data_source={}
+        )
         hashes.append(sha256_file(tmp_path / run / "signal.npy"))
     signal = np.load(tmp_path / "a" / "signal.npy")
     assert signal.shape == (18, 40 * 256)
