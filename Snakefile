@@ -10,6 +10,7 @@ configfile: f"{workflow.basedir}/workflow_config.yaml"
 include: "rules/common.smk"
 include: "rules/dataset.smk"
 include: "rules/cache.smk"
+include: "rules/train.smk"
 
 
 report: "report/workflow.rst"

@@ -31,8 +31,15 @@ if SYNTHETIC:
 LIB = Path(workflow.basedir) / "lib" / "preictal"
 
 
+PATIENTS = sorted({config["patients"].get(c, c) for c in CASES})
+SPLIT_PARAMS = {k: v for k, v in config["splits"].items() if k != "modes"}
+
+
 wildcard_constraints:
     case=r"chb\d{2}",
+    fold=r"chb\d{2}",
+    split="loso|within",
+    model="logreg|mlp|xgboost|fusion",
 
 
 DATASET_REPORT = [
@@ -63,13 +70,25 @@ CASE_TARGETS = [
 ]
 
 
+def fold_cases(wildcards):
+    """Cases a fold reads: all of them for loso, the patient's own for within."""
+    if wildcards.split == "loso":
+        return CASES
+    return [c for c in CASES if config["patients"].get(c, c) == wildcards.fold]
+
+
 def all_targets(wildcards):
     """What exists so far: the dataset report, and the per-case cache where EDFs exist."""
     if DATASET_ERROR:
         raise WorkflowError(DATASET_ERROR)
     if DATA_SOURCE["kind"] == "chbmit-metadata":
         return DATASET_REPORT
-    return DATASET_REPORT + expand(CASE_TARGETS, case=CASES) + CACHE_REPORT
+    return (
+        DATASET_REPORT
+        + expand(CASE_TARGETS, case=CASES)
+        + CACHE_REPORT
+        + ["results/tables/window_auroc.csv"]
+    )
 
 
 def code_hash(*modules):

@@ -74,6 +74,25 @@ def test_outputs_and_data_source(done):
     assert (done / "results/dataset/timeline.png").stat().st_size > 10_000
 
 
+def test_fold_outputs(done):
+    """The tiny profile has two patients: loso folds are skipped, and say why."""
+    manifest = json.loads((done / "results/folds/loso/chb01/logreg/manifest.json").read_text())
+    assert "at least 3 patients" in manifest["skipped"]
+    table = pd.read_csv(done / "results/tables/window_auroc.csv")
+    assert set(table.split) == {"loso", "within"} and set(table.model) == {
+        "logreg",
+        "mlp",
+        "xgboost",
+    }
+    for fold in ("chb01", "chb02"):
+        split = json.loads((done / f"results/folds/within/{fold}/split.json").read_text())
+        preds = pd.read_parquet(done / f"results/folds/within/{fold}/xgboost/predictions.parquet")
+        if split["skipped"]:
+            assert len(preds) == 0
+        else:
+            assert set(preds.part) <= {"val", "test"} and preds.score.between(0, 1).all()
+
+
 def test_report_builds_offline_and_names_the_source(done):
     snakemake(done, "--report", str(done / "report.html"), cores="")  # as in the README
     html = (done / "report.html").read_text()
@@ -92,7 +111,8 @@ def _plan(workdir: Path, config: dict) -> dict[str, set[str]]:
     return rules
 
 
-CACHE_AGGREGATES = {"cache_tables", "cache_figures", "all"}
+MODELS = {"make_split", "train_baseline", "window_auroc"}
+CACHE_AGGREGATES = {"cache_tables", "cache_figures", "all"} | MODELS
 
 
 def test_rerun_scope(done, tmp_path):
@@ -124,7 +144,12 @@ def test_rerun_scope(done, tmp_path):
             {"windows": {"w_sec": 20}},
             {"windows_case", "features_case", "label_case"} | CACHE_AGGREGATES,
         ),
-        ({"features": {"feature_set": "basic"}}, {"features_case", "cache_tables", "all"}),
+        (
+            {"features": {"feature_set": "basic"}},
+            {"features_case", "cache_tables", "train_baseline", "window_auroc", "all"},
+        ),
+        # A model setting retrains the models only.
+        ({"baseline": {"interictal_ratio": 2}}, {"train_baseline", "window_auroc", "all"}),
         # A filter setting: the cache and everything after it, not the index or the data.
         (
             {"preprocess": {"l_freq": 1.0}},
@@ -151,13 +176,16 @@ def test_labels_recover_the_planted_ground_truth(done):
     """Labels from the cache equal a scalar reference computed from SYNTHETIC.json's plan."""
     from test_labels import reference_label
 
+    from preictal.labels import LabelParams
+
     truth = json.loads((done / "resources/synthetic_chbmit/SYNTHETIC.json").read_text())
     for case, plan in truth["cases"].items():
         windows = pd.read_parquet(done / f"results/cache/{case}/windows.parquet")
         labels = pd.read_parquet(done / f"results/labels/{case}.parquet")
         pairs = [(s["onset_sec"], s["end_sec"]) for s in plan["seizures"]]
+        params = LabelParams(**TINY.get("labels", {}))
         expected = [
-            reference_label(a, b, pairs)
+            reference_label(a, b, pairs, params)
             for a, b in zip(windows.start_sec, windows.end_sec, strict=True)
         ]
         assert labels.reason.tolist() == expected, case

@@ -1,0 +1,136 @@
+"""Per-fold jobs at the edges: read the per-case tables, build a split or train a baseline, write
+the outputs. The logic lives in :mod:`preictal.splits` and :mod:`preictal.models.baseline`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from preictal.io import write_json, write_parquet
+from preictal.models.baseline import BaselineParams, save_model, train_baseline_fold
+from preictal.splits import SplitParams, SplitSkipped, build_split, rotating_seed
+
+
+def read_case_tables(cases: Sequence[str], **paths: Sequence[str | Path]) -> dict[str, dict]:
+    """``{case: {name: DataFrame}}`` from parallel lists of Parquet paths, one list per name."""
+    out: dict[str, dict] = {case: {} for case in cases}
+    for name, files in paths.items():
+        if len(files) != len(cases):
+            raise ValueError(f"{name}: {len(files)} paths for {len(cases)} cases")
+        for case, path in zip(cases, files, strict=True):
+            out[case][name] = pd.read_parquet(path)
+    return out
+
+
+def run_make_split(
+    mode: str,
+    fold: str,
+    tables: Mapping[str, Mapping[str, pd.DataFrame]],
+    *,
+    patients: Mapping[str, str],
+    params: SplitParams,
+    data_source: dict,
+    out_split: str | Path,
+    out_manifest: str | Path,
+) -> dict:
+    split, manifest = build_split(mode, fold, tables, patients, params)
+    manifest["data_source"] = data_source
+    write_parquet(out_split, split, metadata={"data_source": data_source, "fold": fold})
+    write_json(out_manifest, manifest)
+    return manifest
+
+
+def run_train_baseline(
+    name: str,
+    mode: str,
+    fold: str,
+    split_path: str | Path,
+    split_manifest: Mapping,
+    tables: dict[str, dict[str, pd.DataFrame]],
+    *,
+    params: BaselineParams,
+    data_source: dict,
+    out_model: str | Path,
+    out_predictions: str | Path,
+    out_manifest: str | Path,
+) -> dict:
+    """Train one baseline on one fold (or record that the fold was skipped)."""
+    from preictal.cache import software_versions
+
+    manifest = {
+        "model": name,
+        "split": mode,
+        "fold": fold,
+        "data_source": data_source,
+        "split_manifest": dict(split_manifest),
+        "versions": software_versions(),
+    }
+    meta = {"data_source": data_source, "model": name, "split": mode, "fold": fold}
+    skipped = split_manifest.get("skipped")
+    if not skipped:
+        split = pd.read_parquet(split_path)
+        seed = rotating_seed(params.seed, f"{mode}/{fold}")
+        try:
+            model, preds = train_baseline_fold(name, split, tables, params, fold_seed=seed)
+        except SplitSkipped as exc:
+            skipped = f"{mode}/{fold}: {exc}"
+    if skipped:
+        manifest["skipped"] = skipped
+        write_json(out_model, {"skipped": skipped})
+        empty = pd.DataFrame(columns=["case", "window", "part", "y_cls", "score", "logit"])
+        write_parquet(out_predictions, empty, metadata={**meta, "skipped": skipped})
+        write_json(out_manifest, manifest)
+        return manifest
+    if (
+        set(preds.case[preds.part == "test"]) & set(split.case[split.part == "train"])
+        and mode == "loso"
+    ):
+        raise AssertionError(f"{mode}/{fold}: a training case was scored as test")
+    save_model(model, out_model, params)
+    write_parquet(out_predictions, preds, metadata=meta)
+    manifest.update(
+        seed=seed,
+        n_train_windows=model["n_train_windows"],
+        n_pos_train=model["n_pos"],
+        n_neg_train=model["n_neg"],
+        scale_pos_weight=model["n_neg"] / model["n_pos"],
+        n_scored={p: int((preds.part == p).sum()) for p in ("val", "test")},
+        skipped=None,
+    )
+    write_json(out_manifest, manifest)
+    return manifest
+
+
+def window_auroc_table(prediction_paths: Sequence[str | Path]) -> pd.DataFrame:
+    """Window-level AUROC and AUPRC of every fold and model, on validation and test (labelled
+    windows only; NaN where a part has one class)."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    from preictal.io import read_parquet_metadata
+
+    rows = []
+    for path in prediction_paths:
+        meta = read_parquet_metadata(path)
+        preds = pd.read_parquet(path)
+        for part in ("val", "test"):
+            p = preds[(preds.part == part) & preds.y_cls.isin([0, 1])] if len(preds) else preds
+            y = p.y_cls.to_numpy() if len(p) else np.zeros(0)
+            two = len(np.unique(y)) == 2
+            rows.append(
+                {
+                    "split": meta.get("split"),
+                    "fold": meta.get("fold"),
+                    "model": meta.get("model"),
+                    "part": part,
+                    "n_pos": int((y == 1).sum()),
+                    "n_neg": int((y == 0).sum()),
+                    "auroc": roc_auc_score(y, p.score) if two else np.nan,
+                    "auprc": average_precision_score(y, p.score) if two else np.nan,
+                    "skipped": meta.get("skipped"),
+                    "data_source": meta.get("data_source", {}).get("kind"),
+                }
+            )
+    return pd.DataFrame(rows)

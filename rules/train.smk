@@ -1,0 +1,84 @@
+rule make_split:
+    input:
+        windows=lambda wc: expand(
+            "results/cache/{case}/windows.parquet", case=fold_cases(wc)
+        ),
+        labels=lambda wc: expand("results/labels/{case}.parquet", case=fold_cases(wc)),
+        files=lambda wc: expand(
+            "results/index/{case}/files.parquet", case=fold_cases(wc)
+        ),
+        seizures=lambda wc: expand(
+            "results/labels/{case}_seizures.parquet", case=fold_cases(wc)
+        ),
+    output:
+        split="results/folds/{split}/{fold}/split.parquet",
+        manifest="results/folds/{split}/{fold}/split.json",
+    log:
+        "logs/make_split/{split}.{fold}.log",
+    benchmark:
+        "results/benchmarks/make_split/{split}.{fold}.tsv"
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        cases=fold_cases,
+        splits=SPLIT_PARAMS,
+        patients=config["patients"],
+        data_source=DATA_SOURCE,
+        code=code_hash("splits.py", "folds.py"),
+    script:
+        "../scripts/make_split.py"
+
+
+rule train_baseline:
+    input:
+        split="results/folds/{split}/{fold}/split.parquet",
+        split_manifest="results/folds/{split}/{fold}/split.json",
+        windows=lambda wc: expand(
+            "results/cache/{case}/windows.parquet", case=fold_cases(wc)
+        ),
+        labels=lambda wc: expand("results/labels/{case}.parquet", case=fold_cases(wc)),
+        features=lambda wc: expand(
+            "results/cache/{case}/features.parquet", case=fold_cases(wc)
+        ),
+    output:
+        model="results/folds/{split}/{fold}/{model}/model.json",
+        predictions="results/folds/{split}/{fold}/{model}/predictions.parquet",
+        manifest="results/folds/{split}/{fold}/{model}/manifest.json",
+    log:
+        "logs/train_baseline/{split}.{fold}.{model}.log",
+    benchmark:
+        "results/benchmarks/train_baseline/{split}.{fold}.{model}.tsv"
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        cases=fold_cases,
+        baseline=config["baseline"],
+        data_source=DATA_SOURCE,
+        code=code_hash("models/baseline.py", "folds.py"),
+    script:
+        "../scripts/train_baseline.py"
+
+
+rule window_auroc:
+    input:
+        expand(
+            "results/folds/{split}/{fold}/{model}/predictions.parquet",
+            split=config["splits"]["modes"],
+            fold=PATIENTS,
+            model=config["baseline"]["models"],
+        ),
+    output:
+        report(
+            "results/tables/window_auroc.csv",
+            caption="../report/window_auroc.rst",
+            category="Models",
+            labels={"table": "window AUROC"},
+        ),
+    log:
+        "logs/window_auroc.log",
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        code=code_hash("folds.py"),
+    script:
+        "../scripts/window_auroc.py"

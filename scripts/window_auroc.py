@@ -1,0 +1,11 @@
+"""Window-level AUROC/AUPRC of every fold and baseline."""
+
+from preictal.jobs import log_to_snakemake_log
+
+log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
+
+from preictal.folds import window_auroc_table
+from preictal.io import atomic_path
+
+with atomic_path(snakemake.output[0]) as tmp:
+    window_auroc_table(snakemake.input).to_csv(tmp, index=False)

@@ -1,0 +1,136 @@
+"""Splits: grouped by patient (loso) or by time within a patient, and the leakage guard."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from preictal.models.baseline import BaselineParams, fit_baseline, predict_logit, training_rows
+from preictal.splits import SplitParams, assert_disjoint, build_split, loso_parts
+
+PATIENTS = {"chb21": "chb01"}
+
+
+def case_tables(case, n_files=4, seizure_files=(1, 2, 3), file_sec=3600.0, t0=0.0):
+    """Windows every 5 s over n_files files of file_sec, one lead seizure in each listed file."""
+    rows, files, ledger = [], [], []
+    for k in range(n_files):
+        start = t0 + k * (file_sec + 10)
+        files.append(
+            {"file": f"{case}_{k + 1:02d}.edf", "start_sec": start, "end_sec": start + file_sec}
+        )
+        s = np.arange(start, start + file_sec - 10 + 1e-9, 5.0)
+        rows.append(
+            pd.DataFrame({"file": f"{case}_{k + 1:02d}.edf", "start_sec": s, "end_sec": s + 10})
+        )
+        if k in seizure_files:
+            ledger.append(
+                {"file": f"{case}_{k + 1:02d}.edf", "onset_sec": start + 2000, "lead": True}
+            )
+    w = pd.concat(rows, ignore_index=True)
+    w.insert(0, "window", np.arange(len(w)))
+    labels = pd.DataFrame(
+        {"window": w.window, "y_cls": np.where(np.arange(len(w)) % 10 == 0, 1, 0)}
+    )
+    return {
+        "windows": w,
+        "labels": labels,
+        "files": pd.DataFrame(files),
+        "seizures": pd.DataFrame(ledger, columns=["file", "onset_sec", "lead"]),
+    }
+
+
+@pytest.fixture
+def tables():
+    return {c: case_tables(c) for c in ("chb01", "chb02", "chb03", "chb04", "chb21")}
+
+
+def test_loso_rotates_validation_and_keeps_a_patient_together(tables):
+    assert loso_parts("chb02", ["chb01", "chb02", "chb03", "chb04"], SplitParams()) == {
+        "test": ["chb02"],
+        "val": ["chb03", "chb04"],
+        "train": ["chb01"],
+    }
+    split, manifest = build_split("loso", "chb01", tables, PATIENTS, SplitParams())
+    parts = split.groupby("case").part.unique().map(list).to_dict()
+    assert parts["chb01"] == ["test"] and parts["chb21"] == ["test"]  # one patient, one part
+    assert manifest["patients"] == {
+        "test": ["chb01"],
+        "val": ["chb02", "chb03"],
+        "train": ["chb04"],
+    }
+    assert manifest["counts"]["test"]["n_pos"] > 0
+
+
+def test_loso_needs_three_patients(tables):
+    two = {c: tables[c] for c in ("chb01", "chb02")}
+    split, manifest = build_split("loso", "chb01", two, PATIENTS, SplitParams())
+    assert len(split) == 0 and "at least 3 patients" in manifest["skipped"]
+
+
+def test_within_is_whole_files_in_time_order(tables):
+    split, manifest = build_split("within", "chb01", tables, PATIENTS, SplitParams())
+    assert set(split.case) == {"chb01", "chb21"}
+    # chb01 and chb21 each hold 3 lead seizures (6 in all): 4 train, 1 val, 1 test.
+    assert manifest["lead_seizures"] == {"train": 4, "val": 1, "test": 1}
+    assert manifest["files"]["train"][-1] == "chb21/chb21_02.edf"
+    assert manifest["files"]["val"] == ["chb21/chb21_03.edf"]
+    assert manifest["files"]["test"] == ["chb21/chb21_04.edf"]
+    per_file = split.merge(tables["chb21"]["windows"][["window", "file"]], on="window")
+    assert per_file[per_file.case == "chb21"].groupby("file").part.nunique().eq(1).all()
+
+
+def test_within_skips_patients_with_few_lead_seizures():
+    t = {"chb05": case_tables("chb05", seizure_files=(1, 2))}
+    split, manifest = build_split("within", "chb05", t, {}, SplitParams())
+    assert len(split) == 0
+    assert manifest["skipped"] == "chb05: 2 lead seizure(s), fewer than min_lead_seizures=3"
+
+
+def test_leakage_guard_catches_mixed_parts(tables):
+    split, _ = build_split("loso", "chb01", tables, PATIENTS, SplitParams())
+    windows = {c: t["windows"] for c, t in tables.items()}
+    leaked = split.copy()
+    leaked.loc[leaked.case == "chb21", "part"] = "train"  # chb21 is chb01's patient
+    with pytest.raises(AssertionError, match="patients in two parts"):
+        assert_disjoint(leaked, windows, PATIENTS, "loso")
+    split, _ = build_split("within", "chb03", tables, {}, SplitParams())
+    mine = {"chb03": windows["chb03"]}
+    shuffled = split.copy()
+    shuffled.loc[shuffled.index[:5], "part"] = "test"  # test windows before training ones
+    with pytest.raises(AssertionError, match="two parts|time order"):
+        assert_disjoint(shuffled, mine, {}, "within")
+    twice = pd.concat([split, split.iloc[:1]])
+    with pytest.raises(AssertionError, match="assigned twice"):
+        assert_disjoint(twice, mine, {}, "within")
+
+
+def test_training_rows_subsample_interictal_and_drop_bad():
+    y = np.array([1] * 10 + [0] * 100 + [-1] * 5)
+    bad = np.zeros(len(y), bool)
+    bad[0] = bad[50] = True
+    rows = training_rows(y, bad, BaselineParams(interictal_ratio=4), np.random.default_rng(0))
+    assert (y[rows] == 1).sum() == 9 and (y[rows] == 0).sum() == 36 and 0 not in rows
+    again = training_rows(y, bad, BaselineParams(interictal_ratio=4), np.random.default_rng(0))
+    assert np.array_equal(rows, again)
+    keep_all = training_rows(y, bad, BaselineParams(interictal_ratio=0), np.random.default_rng(0))
+    assert (y[keep_all] == 0).sum() == 99 and (y[keep_all] == -1).sum() == 0
+
+
+@pytest.mark.parametrize("name", ["logreg", "mlp", "xgboost"])
+def test_baselines_learn_and_json_models_predict_like_the_fitted_ones(name):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(600, 6)).astype(np.float32)
+    y = (X[:, 0] + 0.5 * X[:, 1] + rng.normal(0, 0.5, 600) > 0.8).astype(int)
+    model = fit_baseline(name, X[:400], y[:400], BaselineParams())
+    from sklearn.metrics import roc_auc_score
+
+    logit = predict_logit(model, X[400:])
+    assert roc_auc_score(y[400:], logit) > 0.85
+    import json
+
+    again = json.loads(json.dumps(model))  # what is saved is all that is needed
+    np.testing.assert_allclose(predict_logit(again, X[400:]), logit, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="one class"):
+        fit_baseline(name, X[:10], np.zeros(10, int), BaselineParams())
