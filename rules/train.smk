@@ -48,6 +48,8 @@ rule train_baseline:
         "logs/train_baseline/{split}.{fold}.{model}.log",
     benchmark:
         "results/benchmarks/train_baseline/{split}.{fold}.{model}.tsv"
+    wildcard_constraints:
+        model="logreg|mlp|xgboost",
     conda:
         "../envs/pipeline.yaml"
     params:
@@ -59,13 +61,49 @@ rule train_baseline:
         "../scripts/train_baseline.py"
 
 
+rule train_fusion:
+    input:
+        split="results/folds/{split}/{fold}/split.parquet",
+        split_manifest="results/folds/{split}/{fold}/split.json",
+        windows=lambda wc: expand(
+            "results/cache/{case}/windows.parquet", case=fold_cases(wc)
+        ),
+        labels=lambda wc: expand("results/labels/{case}.parquet", case=fold_cases(wc)),
+        features=lambda wc: expand(
+            "results/cache/{case}/features.parquet", case=fold_cases(wc)
+        ),
+        signals=lambda wc: expand(
+            "results/cache/{case}/signal.npy", case=fold_cases(wc)
+        ),
+    output:
+        model="results/folds/{split}/{fold}/fusion/model.pt",
+        predictions="results/folds/{split}/{fold}/fusion/predictions.parquet",
+        manifest="results/folds/{split}/{fold}/fusion/manifest.json",
+    log:
+        "logs/train_fusion/{split}.{fold}.log",
+    benchmark:
+        "results/benchmarks/train_fusion/{split}.{fold}.tsv"
+    conda:
+        "../envs/pipeline.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    params:
+        cases=fold_cases,
+        fusion=config["fusion"],
+        data_source=DATA_SOURCE,
+        code=code_hash("models", "train", "folds.py", "splits.py"),
+    script:
+        "../scripts/train_fusion.py"
+
+
 rule window_auroc:
     input:
         expand(
             "results/folds/{split}/{fold}/{model}/predictions.parquet",
             split=config["splits"]["modes"],
             fold=PATIENTS,
-            model=config["baseline"]["models"],
+            model=config["models"],
         ),
     output:
         report(

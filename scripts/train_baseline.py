@@ -6,12 +6,12 @@ log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
 
 import json
 
-from preictal.folds import read_case_tables, run_train_baseline
+from preictal.folds import read_case_tables, run_train_model
 from preictal.models.baseline import BaselineParams
 
 i, p, w, o = snakemake.input, snakemake.params, snakemake.wildcards, snakemake.output
-params = BaselineParams(**{k: v for k, v in p.baseline.items() if k != "models"})
-run_train_baseline(
+params = BaselineParams(**p.baseline)
+run_train_model(
     w.model,
     w.split,
     w.fold,

@@ -79,18 +79,28 @@ def test_fold_outputs(done):
     manifest = json.loads((done / "results/folds/loso/chb01/logreg/manifest.json").read_text())
     assert "at least 3 patients" in manifest["skipped"]
     table = pd.read_csv(done / "results/tables/window_auroc.csv")
-    assert set(table.split) == {"loso", "within"} and set(table.model) == {
-        "logreg",
-        "mlp",
-        "xgboost",
-    }
+    assert set(table.split) == {"loso", "within"}
+    assert set(table.model) == {"logreg", "mlp", "xgboost", "fusion"}
     for fold in ("chb01", "chb02"):
         split = json.loads((done / f"results/folds/within/{fold}/split.json").read_text())
-        preds = pd.read_parquet(done / f"results/folds/within/{fold}/xgboost/predictions.parquet")
-        if split["skipped"]:
-            assert len(preds) == 0
-        else:
-            assert set(preds.part) <= {"val", "test"} and preds.score.between(0, 1).all()
+        for model in ("xgboost", "fusion"):
+            preds = pd.read_parquet(
+                done / f"results/folds/within/{fold}/{model}/predictions.parquet"
+            )
+            if split["skipped"]:
+                assert len(preds) == 0
+            else:
+                assert set(preds.part) <= {"val", "test"} and preds.score.between(0, 1).all()
+    # FusionNet trained on chb01's within fold: curves, checkpoint (tensors only), manifest.
+    import torch
+
+    fusion = done / "results/folds/within/chb01/fusion"
+    curves = pd.read_csv(fusion / "train_curves.csv")
+    assert len(curves) >= 1 and np.isfinite(curves.train_loss).all()
+    checkpoint = torch.load(fusion / "model.pt", weights_only=True)
+    assert "state_dict" in checkpoint and checkpoint["n_features"] > 0
+    manifest = json.loads((fusion / "manifest.json").read_text())
+    assert manifest["skipped"] is None and manifest["pos_weight"] > 0
 
 
 def test_report_builds_offline_and_names_the_source(done):
@@ -111,7 +121,7 @@ def _plan(workdir: Path, config: dict) -> dict[str, set[str]]:
     return rules
 
 
-MODELS = {"make_split", "train_baseline", "window_auroc"}
+MODELS = {"make_split", "train_baseline", "train_fusion", "window_auroc"}
 CACHE_AGGREGATES = {"cache_tables", "cache_figures", "all"} | MODELS
 
 
@@ -146,7 +156,14 @@ def test_rerun_scope(done, tmp_path):
         ),
         (
             {"features": {"feature_set": "basic"}},
-            {"features_case", "cache_tables", "train_baseline", "window_auroc", "all"},
+            {
+                "features_case",
+                "cache_tables",
+                "train_baseline",
+                "train_fusion",
+                "window_auroc",
+                "all",
+            },
         ),
         # A model setting retrains the models only.
         ({"baseline": {"interictal_ratio": 2}}, {"train_baseline", "window_auroc", "all"}),

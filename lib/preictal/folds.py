@@ -4,6 +4,7 @@ the outputs. The logic lives in :mod:`preictal.splits` and :mod:`preictal.models
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ import pandas as pd
 
 from preictal.io import write_json, write_parquet
 from preictal.models.baseline import BaselineParams, save_model, train_baseline_fold
+from preictal.models.fusion_fold import FusionParams, fit_fusion_fold
 from preictal.splits import SplitParams, SplitSkipped, build_split, rotating_seed
 
 
@@ -43,7 +45,7 @@ def run_make_split(
     return manifest
 
 
-def run_train_baseline(
+def run_train_model(
     name: str,
     mode: str,
     fold: str,
@@ -51,13 +53,16 @@ def run_train_baseline(
     split_manifest: Mapping,
     tables: dict[str, dict[str, pd.DataFrame]],
     *,
-    params: BaselineParams,
+    params: BaselineParams | FusionParams,
     data_source: dict,
     out_model: str | Path,
     out_predictions: str | Path,
     out_manifest: str | Path,
+    signal_paths: Mapping[str, str] | None = None,
+    threads: int = 1,
 ) -> dict:
-    """Train one baseline on one fold (or record that the fold was skipped)."""
+    """Train one model (a baseline, or ``fusion``) on one fold, score its validation and test
+    windows, or record why the fold was skipped."""
     from preictal.cache import software_versions
 
     manifest = {
@@ -65,6 +70,7 @@ def run_train_baseline(
         "split": mode,
         "fold": fold,
         "data_source": data_source,
+        "params": asdict(params),
         "split_manifest": dict(split_manifest),
         "versions": software_versions(),
     }
@@ -74,34 +80,61 @@ def run_train_baseline(
         split = pd.read_parquet(split_path)
         seed = rotating_seed(params.seed, f"{mode}/{fold}")
         try:
-            model, preds = train_baseline_fold(name, split, tables, params, fold_seed=seed)
+            if name == "fusion":
+                model, preds = fit_fusion_fold(
+                    split,
+                    tables,
+                    dict(signal_paths or {}),
+                    Path(out_model).parent,
+                    params,
+                    seed=seed,
+                    threads=threads,
+                )
+            else:
+                model, preds = train_baseline_fold(name, split, tables, params, fold_seed=seed)
         except SplitSkipped as exc:
             skipped = f"{mode}/{fold}: {exc}"
     if skipped:
         manifest["skipped"] = skipped
-        write_json(out_model, {"skipped": skipped})
+        write_json(out_manifest, manifest)
         empty = pd.DataFrame(columns=["case", "window", "part", "y_cls", "score", "logit"])
         write_parquet(out_predictions, empty, metadata={**meta, "skipped": skipped})
-        write_json(out_manifest, manifest)
+        _write_model(name, {"skipped": skipped}, out_model, params)
         return manifest
-    if (
-        set(preds.case[preds.part == "test"]) & set(split.case[split.part == "train"])
-        and mode == "loso"
-    ):
+    test_cases, train_cases = (
+        set(preds.case[preds.part == "test"]),
+        set(split.case[split.part == "train"]),
+    )
+    if mode == "loso" and test_cases & train_cases:
         raise AssertionError(f"{mode}/{fold}: a training case was scored as test")
-    save_model(model, out_model, params)
+    _write_model(name, model, out_model, params)
     write_parquet(out_predictions, preds, metadata=meta)
+    info = model["info"] if name == "fusion" else model
     manifest.update(
         seed=seed,
-        n_train_windows=model["n_train_windows"],
-        n_pos_train=model["n_pos"],
-        n_neg_train=model["n_neg"],
-        scale_pos_weight=model["n_neg"] / model["n_pos"],
+        n_train_windows=info["n_train_windows"],
+        n_pos_train=info["n_pos"],
+        n_neg_train=info["n_neg"],
+        pos_weight=info["n_neg"] / info["n_pos"],
         n_scored={p: int((preds.part == p).sum()) for p in ("val", "test")},
+        training=info if name == "fusion" else None,
         skipped=None,
     )
     write_json(out_manifest, manifest)
     return manifest
+
+
+def _write_model(name: str, model: dict, path: str | Path, params) -> None:
+    """Baselines as JSON; FusionNet as a torch checkpoint of tensors (loads with weights_only)."""
+    if name != "fusion":
+        save_model(model, path, params)
+        return
+    import torch
+
+    from preictal.io import atomic_path
+
+    with atomic_path(path) as tmp:
+        torch.save(model.get("checkpoint", model), tmp)
 
 
 def window_auroc_table(prediction_paths: Sequence[str | Path]) -> pd.DataFrame:

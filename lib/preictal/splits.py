@@ -258,3 +258,37 @@ def build_split(
     manifest["counts"] = fold_counts(split, {c: tables[c]["labels"] for c in involved})
     manifest["skipped"] = None
     return split, manifest
+
+
+def fold_table(
+    split: pd.DataFrame, cases: Mapping[str, Mapping[str, pd.DataFrame]]
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every window of the fold's cases with its part, timeline position, bad flag and labels, and
+    the matching feature matrix. ``cases`` maps case -> {"windows", "labels", "features"}."""
+    rows, feats = [], []
+    for case, t in cases.items():
+        part = split[split.case == case].set_index("window").part
+        w, lab, feat = t["windows"], t["labels"], t["features"]
+        if not (w.window.equals(lab.window) and w.window.equals(feat.window)):
+            raise AssertionError(f"{case}: windows, labels and features are not aligned")
+        rows.append(
+            pd.DataFrame(
+                {
+                    "case": case,
+                    "window": w.window.to_numpy(),
+                    "part": part.reindex(w.window).to_numpy(),
+                    "file": w.file.to_numpy(),
+                    "start_sample": w.start_sample.to_numpy(),
+                    "start_sec": w.start_sec.to_numpy(),
+                    "end_sec": w.end_sec.to_numpy(),
+                    "segment": w.segment.to_numpy(),
+                    "bad": w.bad.to_numpy(),
+                    "y_cls": lab.y_cls.to_numpy(),
+                    "reason": lab.reason.to_numpy(),
+                    "y_tte": lab.y_tte.to_numpy(),
+                    "y_soft": lab.y_soft.to_numpy(),
+                }
+            )
+        )
+        feats.append(feat.drop(columns="window").to_numpy(dtype=np.float32))
+    return pd.concat(rows, ignore_index=True), np.concatenate(feats)

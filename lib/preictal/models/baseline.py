@@ -127,10 +127,6 @@ def predict_logit(model: dict, X: np.ndarray) -> np.ndarray:
     return booster.predict(xgb.DMatrix(X), output_margin=True)
 
 
-def feature_matrix(features: pd.DataFrame) -> np.ndarray:
-    return features.drop(columns="window").to_numpy(dtype=np.float32)
-
-
 def train_baseline_fold(
     name: str,
     split: pd.DataFrame,
@@ -143,31 +139,9 @@ def train_baseline_fold(
 
     ``cases`` maps case -> {"windows", "labels", "features"} tables (aligned on ``window``).
     Returns the model and the predictions (one row per validation/test window)."""
-    rows = []
-    for case, t in cases.items():
-        part = split[split.case == case].set_index("window").part
-        w, lab, feat = t["windows"], t["labels"], t["features"]
-        if not (w.window.equals(lab.window) and w.window.equals(feat.window)):
-            raise AssertionError(f"{case}: windows, labels and features are not aligned")
-        rows.append(
-            pd.DataFrame(
-                {
-                    "case": case,
-                    "window": w.window.to_numpy(),
-                    "part": part.reindex(w.window).to_numpy(),
-                    "file": w.file.to_numpy(),
-                    "start_sec": w.start_sec.to_numpy(),
-                    "end_sec": w.end_sec.to_numpy(),
-                    "segment": w.segment.to_numpy(),
-                    "bad": w.bad.to_numpy(),
-                    "y_cls": lab.y_cls.to_numpy(),
-                    "reason": lab.reason.to_numpy(),
-                    "y_tte": lab.y_tte.to_numpy(),
-                }
-            )
-        )
-    table = pd.concat(rows, ignore_index=True)
-    X = np.concatenate([feature_matrix(t["features"]) for t in cases.values()])
+    from preictal.splits import fold_table
+
+    table, X = fold_table(split, cases)
     train = np.flatnonzero(table.part.to_numpy() == "train")
     rng = np.random.default_rng(fold_seed)
     pick = train[

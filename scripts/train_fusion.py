@@ -1,0 +1,27 @@
+"""Train FusionNet on one fold and score its validation and test windows."""
+
+from preictal.jobs import log_to_snakemake_log
+
+log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
+
+import json
+
+from preictal.folds import read_case_tables, run_train_model
+from preictal.models.fusion_fold import FusionParams
+
+i, p, w, o = snakemake.input, snakemake.params, snakemake.wildcards, snakemake.output
+run_train_model(
+    "fusion",
+    w.split,
+    w.fold,
+    i.split,
+    json.loads(open(i.split_manifest).read()),
+    read_case_tables(p.cases, windows=i.windows, labels=i.labels, features=i.features),
+    params=FusionParams(**p.fusion),
+    data_source=p.data_source,
+    out_model=o.model,
+    out_predictions=o.predictions,
+    out_manifest=o.manifest,
+    signal_paths=dict(zip(p.cases, i.signals, strict=True)),
+    threads=snakemake.threads,
+)
