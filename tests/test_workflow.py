@@ -296,3 +296,61 @@ def test_missing_summary_is_named(done, tmp_path):
     proc = snakemake(tmp_path, "--dry-run", config=cfg, check=False)
     assert proc.returncode != 0
     assert f"{data / 'chb02'}: no summary chb02-summary.txt" in proc.stdout + proc.stderr
+
+
+FUSION = "results/folds/within/chb01/fusion/predictions.parquet"
+XGB = "results/folds/within/chb01/xgboost/predictions.parquet"
+
+
+def test_same_config_and_seed_give_identical_predictions(done, tmp_path):
+    work = tmp_path / "wf"
+    shutil.copytree(done, work, symlinks=True)
+    before = {p: pd.read_parquet(work / p) for p in (FUSION, XGB)}
+    snakemake(work, FUSION, XGB, "--forcerun", "train_fusion", "train_baseline")
+    for path, old in before.items():
+        pd.testing.assert_frame_equal(pd.read_parquet(work / path), old)
+
+
+def test_killed_training_job_resumes_and_finishes(done, tmp_path):
+    """Kill train_fusion after its first epoch's checkpoint, rerun: it resumes from last.pt."""
+    import os
+    import signal
+    import time
+
+    work = tmp_path / "wf"
+    shutil.copytree(done, work, symlinks=True)
+    fold = work / "results/folds/within/chb01/fusion"
+    for name in ("last.pt", "train_curves.csv", "run_key.txt", "model.pt", "predictions.parquet"):
+        (fold / name).unlink(missing_ok=True)
+    cfg = {**TINY, "fusion": {"train": {"epochs": 8, "patience": 20}}}
+    (work / "cfg.yaml").write_text(yaml.safe_dump(cfg))
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        FUSION,
+        "-s",
+        str(REPO / "Snakefile"),
+        "-d",
+        str(work),
+    ]
+    cmd += ["--configfile", str(work / "cfg.yaml"), "--cores", "2"]
+    proc = subprocess.Popen(
+        cmd, cwd=work, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.time() + 120
+    while not (fold / "last.pt").exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert (fold / "last.pt").exists(), "no checkpoint was written"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (fold / "predictions.parquet").exists()
+    epochs_before = len(pd.read_csv(fold / "train_curves.csv"))
+    assert epochs_before < 8
+    snakemake(work, "--unlock", config=cfg)  # a killed Snakemake leaves its lock, as for a user
+    snakemake(work, FUSION, config=cfg)  # rerun-incomplete is on in profiles/default
+    manifest = json.loads((fold / "manifest.json").read_text())
+    assert manifest["training"]["resumed_from"] is not None
+    curves = pd.read_csv(fold / "train_curves.csv")
+    assert curves.epoch.is_unique and curves.epoch.is_monotonic_increasing
+    assert len(curves) == 8 and (fold / "predictions.parquet").is_file()
