@@ -2,12 +2,25 @@
 threads, contiguous vs channels_last, fp32 vs bf16 autocast, with and without transparent huge
 pages for the allocator (THP_MEM_ALLOC_ENABLE=1, read when torch starts, hence one subprocess per
 configuration); and the data-wait fraction of a training step in ``train_fold`` reading a float16
-memmap through :class:`WindowDataset`. Not a test: run it by hand, paste the table into
-docs/TRAINING.md.
+memmap through :class:`WindowDataset`. Not a test: run it by hand, paste the tables into
+docs/PERFORMANCE.md.
 
     python benchmarks/bench_train.py [--batch 64] [--seconds 4] [--windows 2048]
 
 Targets on 2 cores: training >= 400 windows/s, inference >= 1500 windows/s, data wait < 10 %.
+
+``--auroc-check`` instead trains the workflow's FusionNet configuration (``fusion`` of
+workflow_config.yaml: features, subsampling, TrainParams) on each fold of ``--folds`` of the
+existing workflow cache (``results/folds/{split}/{fold}/split.parquet`` with the per-case
+``results/cache`` and ``results/labels`` tables), through the workflow's own ``fit_fusion_fold``:
+once in fp32 and once with bf16 autocast on CPU (``cpu_bf16``), same seed, and, as the scale of
+seed-to-seed variation, once more in fp32 with the fold's seed + 1 (``--no-seed-ref`` skips it).
+It prints the validation AUROC per epoch (evaluated under the run's autocast), and the validation
+and test AUROC of the restored best model scored in fp32. Without the cache it falls back to a
+small learnable synthetic problem (a weak 10 Hz rhythm in the positive windows). About 3.5
+minutes on 2 cores for the three default folds:
+
+    python benchmarks/bench_train.py --auroc-check [--folds loso/chb01,loso/chb03,loso/chb05]
 """
 
 from __future__ import annotations
@@ -125,13 +138,217 @@ def data_wait(n_windows: int, batch: int, threads: int, num_workers: int, bf16: 
     return {"wait": data / total, "wps": n / (total / 1000), "wall_s": wall}
 
 
+def _auroc_table(rows: list[dict]) -> None:
+    print(
+        "| fold | autocast | val AUROC per epoch | best val AUROC | val AUROC (fp32 scoring)"
+        " | test AUROC (fp32 scoring) | train s |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        curve = ", ".join(f"{a:.4f}" for a in r["curve"])
+        print(
+            f"| {r['fold']} | {r['autocast']} | {curve} | {r['best']:.4f} | {r['val']:.4f} "
+            f"| {r['test']:.4f} | {r['seconds']:.0f} |"
+        )
+
+
+def auroc_check_cache(folds: list[str], root: Path, threads: int, seed_ref: bool) -> list[dict]:
+    """fp32 vs bf16 autocast on real folds of the workflow cache, via ``fit_fusion_fold``."""
+    import dataclasses
+
+    import pandas as pd
+    import torch
+    import yaml
+    from sklearn.metrics import roc_auc_score
+
+    from preictal.folds import read_case_tables
+    from preictal.models.fusion_fold import FusionParams, fit_fusion_fold
+    from preictal.splits import rotating_seed
+    from preictal.workflow import fusion_params
+
+    cfg_path = root / "workflow_config.yaml"
+    params = FusionParams(**fusion_params(yaml.safe_load(cfg_path.read_text())["fusion"]))
+    rows = []
+    for fold in folds:
+        split = pd.read_parquet(root / "results/folds" / fold / "split.parquet")
+        cases = sorted(set(split.case))  # the workflow's case order (CASES) is sorted
+        cache = root / "results/cache"
+        tables = read_case_tables(
+            cases,
+            windows=[cache / c / "windows.parquet" for c in cases],
+            labels=[root / "results/labels" / f"{c}.parquet" for c in cases],
+            features=[cache / c / "features.parquet" for c in cases],
+        )
+        signals = {c: str(cache / c / "signal.npy") for c in cases}
+        seed = rotating_seed(params.seed, fold)
+        # the third run, fp32 with another seed, shows how far AUROC moves with the seed alone
+        for name, bf16, s in [("fp32", False, seed), ("bf16", True, seed)] + [
+            ("fp32, seed + 1", False, seed + 1)
+        ] * seed_ref:
+            p = dataclasses.replace(params, train={**params.train, "cpu_bf16": bf16})
+            # fit_fusion_fold builds the net before train_fold seeds torch, and torch's initial
+            # seed differs between processes: seed here so that both runs start from the same
+            # weights
+            torch.manual_seed(s % 2**31)
+            with tempfile.TemporaryDirectory() as tmp:
+                t0 = time.perf_counter()
+                model, preds = fit_fusion_fold(
+                    split, tables, signals, tmp, p, seed=s, threads=threads, device="cpu"
+                )
+                secs = time.perf_counter() - t0
+                with open(Path(tmp) / "train_curves.csv", newline="") as f:
+                    curve = [float(r["val_auroc"]) for r in csv.DictReader(f)]
+
+            def auc(part: str, preds=preds) -> float:
+                d = preds[(preds.part == part) & preds.y_cls.isin([0, 1])]
+                ok = d.y_cls.nunique() == 2
+                return float(roc_auc_score(d.y_cls, d.score)) if ok else float("nan")
+
+            rows.append(
+                {
+                    "fold": fold,
+                    "autocast": name,
+                    "curve": curve,
+                    "best": float(model["info"]["best_val_auroc"]),
+                    "val": auc("val"),
+                    "test": auc("test"),
+                    "seconds": secs,
+                }
+            )
+            print(f"  {rows[-1]}", file=sys.stderr)
+    return rows
+
+
+def auroc_check_synthetic(threads: int, seed_ref: bool, n_windows: int = 1536) -> list[dict]:
+    """fp32 vs bf16 autocast on a small learnable problem: white noise (20 µV), plus a weak 10 Hz
+    rhythm (3 µV) on a third of the channels in the positive windows (30 %)."""
+    import numpy as np
+    import torch
+    from sklearn.metrics import roc_auc_score
+
+    from preictal.models.fusion_net import FusionNet
+    from preictal.train import TrainParams, WindowDataset, predict, train_fold
+
+    rng = np.random.default_rng(0)
+    win = 2560
+    y = (rng.random(n_windows) < 0.3).astype(int)
+    t = np.arange(win) / 256
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "signal.npy"
+        sig = np.lib.format.open_memmap(
+            path, mode="w+", dtype=np.float16, shape=(18, n_windows * win)
+        )
+        for i in range(n_windows):
+            x = rng.normal(0, 20, (18, win))
+            if y[i]:
+                x[:6] += 3 * np.sin(2 * np.pi * 10 * t + rng.uniform(0, 2 * np.pi))
+            sig[:, i * win : (i + 1) * win] = x.astype(np.float16)
+        sig.flush()
+        del sig
+        starts = np.arange(n_windows) * win
+        n_tr, n_va = n_windows // 2, n_windows // 4
+        parts = {
+            "train": np.arange(n_tr),
+            "val": np.arange(n_tr, n_tr + n_va),
+            "test": np.arange(n_tr + n_va, n_windows),
+        }
+
+        def ds(idx):
+            return WindowDataset(
+                [str(path)],
+                np.zeros(len(idx), int),
+                starts[idx],
+                y[idx],
+                y_tte=np.where(y[idx] == 1, 300.0, -1.0),
+            )
+
+        for name, bf16, seed in [("fp32", False, 1234), ("bf16", True, 1234)] + [
+            ("fp32, seed + 1", False, 1235)
+        ] * seed_ref:
+            params = TrainParams(epochs=3, patience=3, cpu_bf16=bf16, seed=seed)
+            t0 = time.perf_counter()
+            out = Path(tmp) / name.replace(", ", "_").replace(" ", "")
+            torch.manual_seed(seed)
+            net = FusionNet()
+            summary = train_fold(
+                net,
+                ds(parts["train"]),
+                ds(parts["val"]),
+                out,
+                params,
+                device="cpu",
+                threads=threads,
+            )
+            secs = time.perf_counter() - t0
+            with open(out / "train_curves.csv", newline="") as f:
+                curve = [float(r["val_auroc"]) for r in csv.DictReader(f)]
+            aucs = {
+                k: float(roc_auc_score(y[parts[k]], predict(net, ds(parts[k]), device="cpu")))
+                for k in ("val", "test")
+            }
+            rows.append(
+                {
+                    "fold": "synthetic",
+                    "autocast": name,
+                    "curve": curve,
+                    "best": float(summary["best_val_auroc"]),
+                    **aucs,
+                    "seconds": secs,
+                }
+            )
+            print(f"  {rows[-1]}", file=sys.stderr)
+    return rows
+
+
+def auroc_check(folds: list[str], threads: int, seed_ref: bool) -> None:
+    root = Path(__file__).resolve().parents[1]
+    have = [f for f in folds if (root / "results/folds" / f / "split.parquet").is_file()]
+    print(f"load average before: {os.getloadavg()}", file=sys.stderr)
+    t0 = time.perf_counter()
+    if have:
+        missing = sorted(set(folds) - set(have))
+        if missing:
+            print(f"not in the cache, skipped: {missing}", file=sys.stderr)
+        rows = auroc_check_cache(have, root, threads, seed_ref)
+        what = "folds of the workflow cache (results/), the workflow's fusion configuration"
+    else:
+        rows = auroc_check_synthetic(threads, seed_ref)
+        what = "a synthetic learnable problem (no workflow cache found)"
+    print(f"\nFusionNet fp32 vs bf16 autocast on CPU ({threads} threads), {what}\n")
+    _auroc_table(rows)
+    print(f"\ntotal {time.perf_counter() - t0:.0f} s; load average after: {os.getloadavg()}")
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--windows", type=int, default=2048)
+    ap.add_argument(
+        "--auroc-check",
+        action="store_true",
+        help="train fp32 and bf16 autocast on workflow folds (or a synthetic problem) and report "
+        "validation AUROC instead of throughput",
+    )
+    ap.add_argument(
+        "--folds",
+        default="loso/chb01,loso/chb03,loso/chb05",
+        help="comma-separated {split}/{fold} of results/folds for --auroc-check",
+    )
+    ap.add_argument("--threads", type=int, default=2, help="torch threads for --auroc-check")
+    ap.add_argument(
+        "--no-seed-ref",
+        action="store_true",
+        help="--auroc-check: skip the reference fp32 run with another seed on each fold",
+    )
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.auroc_check:
+        auroc_check([f for f in args.folds.split(",") if f], args.threads, not args.no_seed_ref)
+        return
     if args.child:
         threads, cl, bf16 = json.loads(args.child)
         print(json.dumps(measure(threads, cl, bf16, args.batch, args.seconds)))

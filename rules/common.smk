@@ -8,9 +8,12 @@ from preictal.workflow import (
     case_edf_paths,
     case_summary_path,
     code_hash as _code_hash,
+    comparison_variants,
     dataset_metadata_paths,
     dataset_source,
+    fusion_params,
     is_synthetic,
+    selected_folds,
     synthetic_spec,
     workflow_cases,
 )
@@ -32,7 +35,33 @@ LIB = Path(workflow.basedir) / "lib" / "preictal"
 
 
 PATIENTS = sorted({config["patients"].get(c, c) for c in CASES})
-SPLIT_PARAMS = {k: v for k, v in config["splits"].items() if k != "modes"}
+SPLIT_PARAMS = {
+    k: v for k, v in config["splits"].items() if k not in ("modes", "folds")
+}
+FUSION_PARAMS = fusion_params(config["fusion"])
+COMPARISONS = config["comparisons"]
+COMPARISON_TABLES = {"loss_comparison": "losses", "sweep_results": "sweep"}
+try:
+    VARIANTS = {
+        group: comparison_variants(COMPARISONS[group], f"comparisons.{group}")
+        for group in COMPARISON_TABLES.values()
+    }
+except DatasetError as exc:
+    raise WorkflowError(str(exc))
+try:
+    FOLDS = selected_folds(config["splits"]["folds"], PATIENTS, "splits.folds")
+except DatasetError as exc:
+    if not DATASET_ERROR:
+        raise WorkflowError(str(exc))
+    FOLDS = []
+
+
+def comparison_folds():
+    """The folds of the comparisons; checked only when a comparison is asked for."""
+    try:
+        return selected_folds(COMPARISONS["folds"], PATIENTS, "comparisons.folds")
+    except DatasetError as exc:
+        raise WorkflowError(str(exc))
 
 
 wildcard_constraints:
@@ -40,6 +69,8 @@ wildcard_constraints:
     fold=r"chb\d{2}",
     split="loso|within",
     model="logreg|mlp|xgboost|fusion",
+    group="losses|sweep",
+    variant=r"[A-Za-z0-9_.-]+",
 
 
 DATASET_REPORT = [

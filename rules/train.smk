@@ -75,6 +75,12 @@ rule train_fusion:
         signals=lambda wc: expand(
             "results/cache/{case}/signal.npy", case=fold_cases(wc)
         ),
+        seizures=lambda wc: expand(
+            "results/labels/{case}_seizures.parquet", case=fold_cases(wc)
+        ),
+        files=lambda wc: expand(
+            "results/index/{case}/files.parquet", case=fold_cases(wc)
+        ),
     output:
         model="results/folds/{split}/{fold}/fusion/model.pt",
         predictions="results/folds/{split}/{fold}/fusion/predictions.parquet",
@@ -88,13 +94,75 @@ rule train_fusion:
     threads: 1
     resources:
         mem_mb=2000,
+        gpu=config["fusion"]["gpus"],
     params:
         cases=fold_cases,
-        fusion=config["fusion"],
+        fusion=FUSION_PARAMS,
+        device=config["fusion"]["device"],
+        labels=config["labels"],
         data_source=DATA_SOURCE,
-        code=code_hash("models", "train", "folds.py", "splits.py"),
+        code=code_hash("models", "train", "alarms", "folds.py", "splits.py"),
     script:
         "../scripts/train_fusion.py"
+
+
+use rule train_fusion as train_fusion_variant with:
+    output:
+        model="results/comparisons/{group}/{split}/{fold}/{variant}/model.pt",
+        predictions="results/comparisons/{group}/{split}/{fold}/{variant}/predictions.parquet",
+        manifest="results/comparisons/{group}/{split}/{fold}/{variant}/manifest.json",
+    log:
+        "logs/train_fusion_variant/{group}.{variant}.{split}.{fold}.log",
+    benchmark:
+        "results/benchmarks/train_fusion_variant/{group}.{variant}.{split}.{fold}.tsv"
+    params:
+        cases=fold_cases,
+        fusion=lambda wc: fusion_params(
+            config["fusion"], VARIANTS[wc.group][wc.variant]
+        ),
+        device=config["fusion"]["device"],
+        labels=config["labels"],
+        data_source=DATA_SOURCE,
+        code=code_hash("models", "train", "alarms", "folds.py", "splits.py"),
+
+
+rule compare_variants:
+    input:
+        predictions=lambda wc: expand(
+            "results/comparisons/{group}/{split}/{fold}/{variant}/predictions.parquet",
+            group=COMPARISON_TABLES[wc.table],
+            split=COMPARISONS["split"],
+            fold=comparison_folds(),
+            variant=VARIANTS[COMPARISON_TABLES[wc.table]],
+        ),
+        seizures=expand("results/labels/{case}_seizures.parquet", case=CASES),
+        files=expand("results/index/{case}/files.parquet", case=CASES),
+    output:
+        report(
+            "results/tables/{table}.csv",
+            caption="../report/comparisons.rst",
+            category="Models",
+            labels={"table": "{table}"},
+        ),
+    log:
+        "logs/compare_variants/{table}.log",
+    wildcard_constraints:
+        table="|".join(COMPARISON_TABLES),
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        group=lambda wc: COMPARISON_TABLES[wc.table],
+        split=COMPARISONS["split"],
+        folds=lambda wc: comparison_folds(),
+        cases=CASES,
+        fah_target=COMPARISONS["fah_target"],
+        labels=config["labels"],
+        alarms=config["alarms"],
+        test=lambda wc: "chosen" if wc.table == "sweep_results" else "all",
+        data_source=DATA_SOURCE,
+        code=code_hash("comparisons.py", "alarms"),
+    script:
+        "../scripts/compare_variants.py"
 
 
 rule window_auroc:
@@ -102,7 +170,7 @@ rule window_auroc:
         expand(
             "results/folds/{split}/{fold}/{model}/predictions.parquet",
             split=config["splits"]["modes"],
-            fold=PATIENTS,
+            fold=FOLDS,
             model=config["models"],
         ),
     output:
@@ -117,6 +185,11 @@ rule window_auroc:
     conda:
         "../envs/pipeline.yaml"
     params:
-        code=code_hash("folds.py"),
+        code=code_hash("window_metrics.py"),
     script:
         "../scripts/window_auroc.py"
+
+
+rule comparisons:
+    input:
+        expand("results/tables/{table}.csv", table=COMPARISON_TABLES),

@@ -1,4 +1,5 @@
-"""Train FusionNet on one fold and score its validation and test windows."""
+"""Train FusionNet (or a comparison variant of it) on one fold and score its validation and test
+windows."""
 
 from preictal.jobs import log_to_snakemake_log
 
@@ -6,8 +7,10 @@ log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
 
 import json
 
+import pandas as pd
+
 from preictal.folds import read_case_tables, run_train_model
-from preictal.models.fusion_fold import FusionParams
+from preictal.models.fusion_fold import AlarmContext, FusionParams
 
 i, p, w, o = snakemake.input, snakemake.params, snakemake.wildcards, snakemake.output
 run_train_model(
@@ -24,4 +27,10 @@ run_train_model(
     out_manifest=o.manifest,
     signal_paths=dict(zip(p.cases, i.signals, strict=True)),
     threads=snakemake.threads,
+    device=p.device,
+    alarm_context=AlarmContext(
+        seizures=pd.concat(map(pd.read_parquet, i.seizures), ignore_index=True),
+        files=pd.concat(map(pd.read_parquet, i.files), ignore_index=True),
+        label_params=p.labels,
+    ),
 )

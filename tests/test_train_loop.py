@@ -247,6 +247,7 @@ def test_resume_after_interruption_matches_uninterrupted_run(tmp_path, tiny):
         "val_loss",
         "val_auroc",
         "val_auprc",
+        "val_sens_at_fah",
         "lr",
         "seconds",
     ]
@@ -341,3 +342,46 @@ def test_negative_control_labels_independent_of_signal(tmp_path):
     n1 = n0 = n_val // 2
     tol = 4 * math.sqrt((n1 + n0 + 1) / (12 * n1 * n0))
     assert abs(auroc - 0.5) < tol
+
+
+def test_best_by_fah_and_excluded_validation_windows(tmp_path):
+    """With excluded windows (label -1) in the validation set, loss and AUROC are those of the
+    labelled windows alone; best_by_fah.pt holds the epoch the alarm metric liked best (ties go
+    to the better AUROC), and the metric sees every validation window in order."""
+    train = planted(tmp_path, "tr", 96, seed=1)
+    labels = (np.arange(60) // 3) % 2
+    with_excluded = labels.copy()
+    with_excluded[::5] = -1
+    val_all = planted(tmp_path, "va", 60, seed=2, labels=with_excluded)
+    keep = with_excluded >= 0
+    val_labelled = WindowDataset(
+        val_all.signal_paths,
+        val_all.case[keep],
+        val_all.start_sample[keep],
+        val_all.y_cls[keep],
+        y_soft=val_all.y_soft[keep],
+        weights=val_all.weights[keep],
+        window_samples=W,
+    )
+    seen = []
+
+    def metric(p):  # a stand-in for sensitivity at FAH: prefers the second epoch
+        seen.append(len(p))
+        return [0.2, 0.6, 0.6][len(seen) - 1]
+
+    params = fast_params(epochs=3)
+    a = train_fold(tiny_model(), train, val_all, tmp_path / "a", params, val_alarm_metric=metric)
+    b = train_fold(tiny_model(), train, val_labelled, tmp_path / "b", params)
+    assert seen == [60, 60, 60]
+    rows_a = read_rows(tmp_path / "a/train_curves.csv")
+    rows_b = read_rows(tmp_path / "b/train_curves.csv")
+    for ra, rb in zip(rows_a, rows_b, strict=True):
+        assert float(ra["val_auroc"]) == pytest.approx(float(rb["val_auroc"]), abs=1e-6)
+        assert float(ra["val_loss"]) == pytest.approx(float(rb["val_loss"]), rel=1e-5)
+        assert math.isnan(float(rb["val_sens_at_fah"]))
+    best = torch.load(tmp_path / "a/best_by_fah.pt", weights_only=True)
+    aurocs = [float(r["val_auroc"]) for r in rows_a]
+    assert best["epoch"] == (1 if aurocs[1] >= aurocs[2] else 2)
+    assert best["val_sens_at_fah"] == 0.6 and a["best_val_sens_at_fah"] == 0.6
+    assert not (tmp_path / "b/best_by_fah.pt").exists()
+    assert math.isnan(b["best_val_sens_at_fah"]) and b["val_n_pos"] == a["val_n_pos"]

@@ -103,6 +103,48 @@ def test_fold_outputs(done):
     assert manifest["skipped"] is None and manifest["pos_weight"] > 0
 
 
+def test_comparisons_rank_variants_on_validation(done, tmp_path):
+    work = tmp_path / "wf"
+    shutil.copytree(done, work, symlinks=True)
+    variants = {
+        "losses": {"bce": {"train": {"loss": "bce"}}, "focal": {"train": {"loss": "focal"}}},
+        "sweep": {
+            "base": {"train": {"epochs": 1}},
+            "drop0.5_wd": {"net": {"dropout": 0.5}, "train": {"weight_decay": 0.01}},
+        },
+    }
+    listed = {g: [{"name": n, **o} for n, o in v.items()] for g, v in variants.items()}
+    cfg = {**TINY, "comparisons": {**TINY["comparisons"], **listed}}
+    snakemake(work, "comparisons", config=cfg)
+    for table, group, test in (
+        ("loss_comparison", "losses", "all"),
+        ("sweep_results", "sweep", "chosen"),
+    ):
+        rows = pd.read_csv(work / f"results/tables/{table}.csv")
+        assert sorted(rows.variant) == sorted(variants[group]) and (rows.fold == "chb01").all()
+        assert sorted(rows["rank"]) == [1, 2] and rows.chosen.sum() == 1
+        chosen = rows[rows.chosen].iloc[0]
+        other = rows[~rows.chosen].iloc[0]
+        assert (chosen.val_sensitivity, chosen.val_auprc) >= (
+            other.val_sensitivity,
+            other.val_auprc,
+        )
+        assert np.isfinite(chosen.test_auroc) and chosen.test_threshold == chosen.val_threshold
+        assert np.isnan(other.test_auroc) == (test == "chosen")
+        assert (rows.data_source == "synthetic").all()
+        for name, override in variants[group].items():
+            manifest = json.loads(
+                (
+                    work / f"results/comparisons/{group}/within/chb01/{name}/manifest.json"
+                ).read_text()
+            )
+            for section, values in override.items():
+                assert values.items() <= manifest["params"][section].items()
+    # Alarm post-processing is evaluation: it re-ranks without retraining any variant.
+    changed = {**cfg, "alarms": {"persistence_k": 2}}
+    assert _plan(work, changed, "comparisons") == {"compare_variants", "comparisons"}
+
+
 def test_report_builds_offline_and_names_the_source(done):
     snakemake(done, "--report", str(done / "report.html"), cores="")  # as in the README
     html = (done / "report.html").read_text()
@@ -110,9 +152,9 @@ def test_report_builds_offline_and_names_the_source(done):
     assert "timeline.png" in html and "cases.csv" in html
 
 
-def _plan(workdir: Path, config: dict) -> dict[str, set[str]]:
-    """Rules that would run now, from `snakemake --dry-run` (rule name -> job outputs)."""
-    proc = snakemake(workdir, "--dry-run", "--quiet", "rules", config=config)
+def _plan(workdir: Path, config: dict, *targets: str) -> set[str]:
+    """Rules that would run now, from `snakemake --dry-run`."""
+    proc = snakemake(workdir, *targets, "--dry-run", "--quiet", "rules", config=config)
     rules = set()
     for line in proc.stdout.splitlines():
         parts = line.split()

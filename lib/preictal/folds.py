@@ -7,12 +7,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from preictal.io import write_json, write_parquet
 from preictal.models.baseline import BaselineParams, save_model, train_baseline_fold
-from preictal.models.fusion_fold import FusionParams, fit_fusion_fold
+from preictal.models.fusion_fold import AlarmContext, FusionParams, fit_fusion_fold
 from preictal.splits import SplitParams, SplitSkipped, build_split, rotating_seed
 
 
@@ -60,6 +59,8 @@ def run_train_model(
     out_manifest: str | Path,
     signal_paths: Mapping[str, str] | None = None,
     threads: int = 1,
+    device: str = "auto",
+    alarm_context: AlarmContext | None = None,
 ) -> dict:
     """Train one model (a baseline, or ``fusion``) on one fold, score its validation and test
     windows, or record why the fold was skipped."""
@@ -89,6 +90,8 @@ def run_train_model(
                     params,
                     seed=seed,
                     threads=threads,
+                    device=device,
+                    alarm_context=alarm_context,
                 )
             else:
                 model, preds = train_baseline_fold(name, split, tables, params, fold_seed=seed)
@@ -135,35 +138,3 @@ def _write_model(name: str, model: dict, path: str | Path, params) -> None:
 
     with atomic_path(path) as tmp:
         torch.save(model.get("checkpoint", model), tmp)
-
-
-def window_auroc_table(prediction_paths: Sequence[str | Path]) -> pd.DataFrame:
-    """Window-level AUROC and AUPRC of every fold and model, on validation and test (labelled
-    windows only; NaN where a part has one class)."""
-    from sklearn.metrics import average_precision_score, roc_auc_score
-
-    from preictal.io import read_parquet_metadata
-
-    rows = []
-    for path in prediction_paths:
-        meta = read_parquet_metadata(path)
-        preds = pd.read_parquet(path)
-        for part in ("val", "test"):
-            p = preds[(preds.part == part) & preds.y_cls.isin([0, 1])] if len(preds) else preds
-            y = p.y_cls.to_numpy() if len(p) else np.zeros(0)
-            two = len(np.unique(y)) == 2
-            rows.append(
-                {
-                    "split": meta.get("split"),
-                    "fold": meta.get("fold"),
-                    "model": meta.get("model"),
-                    "part": part,
-                    "n_pos": int((y == 1).sum()),
-                    "n_neg": int((y == 0).sum()),
-                    "auroc": roc_auc_score(y, p.score) if two else np.nan,
-                    "auprc": average_precision_score(y, p.score) if two else np.nan,
-                    "skipped": meta.get("skipped"),
-                    "data_source": meta.get("data_source", {}).get("kind"),
-                }
-            )
-    return pd.DataFrame(rows)

@@ -6,7 +6,7 @@ Kept here rather than in ``rules/common.smk`` so that it is tested like the rest
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from preictal.chbmit.dataset import available_cases, data_source, edfs_on_disk, resolve_cases
@@ -97,3 +97,41 @@ def code_hash(*paths: str | Path) -> str:
             h.update(str(f.relative_to(path) if path.is_dir() else f.name).encode())
             h.update(f.read_bytes())
     return h.hexdigest()[:16]
+
+
+def selected_folds(folds: str | list[str], patients: list[str], key: str) -> list[str]:
+    """The folds to run: every patient for "all", else the listed ones, which must exist."""
+    if folds == "all":
+        return list(patients)
+    unknown = sorted(set(folds) - set(patients))
+    if unknown:
+        raise DatasetError(f"config {key}: {unknown} are not patients of this dataset ({patients})")
+    return list(folds)
+
+
+# Keys of the `fusion` config that say where a job runs, not what it trains.
+FUSION_PLACEMENT_KEYS = ("device", "gpus")
+
+
+def fusion_params(fusion: Mapping, overrides: Mapping | None = None) -> dict:
+    """The FusionParams of `fusion` with a comparison variant's overrides merged one level deep
+    (``{"train": {"loss": "focal"}}`` changes only the loss)."""
+    merged = {k: v for k, v in fusion.items() if k not in FUSION_PLACEMENT_KEYS}
+    for key, value in (overrides or {}).items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def comparison_variants(variants: Sequence[Mapping], key: str) -> dict[str, dict]:
+    """``{name: overrides}`` of a list of comparison variants (each a ``name`` and overrides of
+    ``fusion``); names must be unique."""
+    out: dict[str, dict] = {}
+    for variant in variants:
+        name = variant["name"]
+        if name in out:
+            raise DatasetError(f"config {key}: variant {name!r} is listed twice")
+        out[name] = {k: v for k, v in variant.items() if k != "name"}
+    return out

@@ -9,6 +9,7 @@ import json
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,9 +17,12 @@ import pandas as pd
 from preictal.models.baseline import BaselineParams, Standardiser, training_rows
 from preictal.splits import SplitSkipped, fold_table
 
+if TYPE_CHECKING:
+    from preictal.train.data import Augment
+
 log = logging.getLogger(__name__)
 
-STALE_RUN_FILES = ("last.pt", "best_by_auroc.pt", "train_curves.csv", "perf.csv")
+STALE_RUN_FILES = ("last.pt", "best_by_auroc.pt", "best_by_fah.pt", "train_curves.csv", "perf.csv")
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,24 @@ class FusionParams:
     net: dict = field(default_factory=lambda: {"n_blocks": 3, "width": 16, "dropout": 0.2})
     train: dict = field(default_factory=lambda: {"epochs": 4, "batch_size": 64, "patience": 2})
     augment: dict = field(default_factory=dict)
+    fah_target: float = 0.5  # best_by_fah.pt: best validation sensitivity at FAH <= this
+    checkpoint: str = "auroc"  # the best checkpoint that scores the windows: "auroc" or "fah"
+
+    def __post_init__(self) -> None:
+        if self.checkpoint not in ("auroc", "fah"):
+            raise ValueError(f"fusion.checkpoint: 'auroc' or 'fah', not {self.checkpoint!r}")
+
+
+@dataclass(frozen=True)
+class AlarmContext:
+    """What scoring alarms on the validation timeline needs: the fold cases' seizure ledgers and
+    file indexes (concatenated) and the label parameters. Alarms are plain threshold crossings
+    with the default refractory period (`AlarmParams()`), so that the post-processing settings of
+    the evaluation can change without retraining."""
+
+    seizures: pd.DataFrame
+    files: pd.DataFrame
+    label_params: dict = field(default_factory=dict)
 
 
 def fit_fusion_fold(
@@ -41,12 +63,15 @@ def fit_fusion_fold(
     seed: int,
     threads: int = 1,
     device: str = "auto",
+    alarm_context: AlarmContext | None = None,
 ) -> tuple[dict, pd.DataFrame]:
-    """Returns (model checkpoint dict, predictions of validation and test windows)."""
+    """Returns (model checkpoint dict, predictions of validation and test windows). With an
+    ``alarm_context``, every validation window (excluded ones too) is scored each epoch, and the
+    epoch with the best sensitivity at ``params.fah_target`` is kept as ``best_by_fah.pt``."""
     import torch
 
     from preictal.models.fusion_net import FusionNet
-    from preictal.train.data import Augment, WindowDataset
+    from preictal.train.data import WindowDataset
     from preictal.train.loop import TrainParams, predict, train_fold
 
     out_dir = Path(out_dir)
@@ -60,7 +85,8 @@ def fit_fusion_fold(
     pick = train[
         training_rows(table.y_cls.to_numpy()[train], table.bad.to_numpy()[train], sub, rng)
     ]
-    val = np.flatnonzero((table.part.to_numpy() == "val") & table.y_cls.isin([0, 1]).to_numpy())
+    in_val = table.part.to_numpy() == "val"
+    val = np.flatnonzero(in_val if alarm_context else in_val & table.y_cls.isin([0, 1]).to_numpy())
     y_pick = table.y_cls.to_numpy()[pick]
     if len(np.unique(y_pick)) < 2:
         raise SplitSkipped(
@@ -84,17 +110,26 @@ def fit_fusion_fold(
         )
 
     tp = TrainParams(**{**params.train, "seed": seed % 2**31})
+    torch.manual_seed(seed % 2**31)  # the initial weights, identical in every process
     net = FusionNet(n_features=X.shape[1] if params.use_features else 0, **params.net)
     _clear_stale_run(out_dir, run_key(params, split, seed))
     summary = train_fold(
         net,
-        dataset(pick, Augment(**params.augment) if params.augment else None),
+        dataset(pick, augment(params.augment)),
         dataset(val),
         out_dir,
         tp,
         device=device,
         threads=threads,
+        val_alarm_metric=_val_alarm_metric(table.iloc[val], alarm_context, params.fah_target),
     )
+    if params.checkpoint == "fah":
+        best_fah = out_dir / "best_by_fah.pt"
+        if not best_fah.exists():
+            raise ValueError(
+                f"fusion.checkpoint 'fah': no {best_fah} (no validation seizure scored?)"
+            )
+        net.load_state_dict(torch.load(best_fah, map_location="cpu", weights_only=True)["model"])
     scored = np.flatnonzero(table.part.isin(["val", "test"]).to_numpy())
     scores = predict(net, dataset(scored), device=device).astype(np.float64)
     preds = (
@@ -119,6 +154,32 @@ def fit_fusion_fold(
         "n_neg": int((y_pick == 0).sum()),
     }
     return {"checkpoint": checkpoint, "info": info}, preds
+
+
+def _val_alarm_metric(val_rows: pd.DataFrame, context: AlarmContext | None, target: float):
+    """Validation probabilities (in ``val_rows`` order) -> best sensitivity at FAH <= target."""
+    if context is None:
+        return None
+    from preictal.alarms import sensitivity_at_fah, threshold_curve
+
+    frame = val_rows.reset_index(drop=True)
+
+    def metric(prob: np.ndarray) -> float:
+        curve = threshold_curve(
+            frame.assign(score=prob), context.seizures, context.files, context.label_params
+        )
+        return sensitivity_at_fah(curve, target)
+
+    return metric
+
+
+def augment(config: dict) -> Augment | None:
+    """The training augmentations of a config dict (YAML lists become the tuples Augment uses)."""
+    from preictal.train.data import Augment
+
+    if not config:
+        return None
+    return Augment(**{k: tuple(v) if isinstance(v, list) else v for k, v in config.items()})
 
 
 def run_key(params: FusionParams, split: pd.DataFrame, seed: int) -> str:

@@ -1,10 +1,27 @@
 """FusionNet: a small CNN on the log-magnitude spectrogram of a window, fused with a feature MLP.
 
 Input: a window ``x [B, C, T]`` (µV, any float dtype; float16 from the cache is fine) and,
-optionally, the window's feature vector ``feats [B, F]``. The spectrogram is computed in torch
-(``torch.stft``: n_fft 256, hop 64, Hann window of 256), so it runs wherever the model runs, and
-always in float32 (autocast is switched off around it). ``log(1 + |STFT|)`` gives
-``[B, C, 129, 1 + T // 64]``; the EEG channels are the CNN's input planes.
+optionally, the window's feature vector ``feats [B, F]``. The spectrogram is the magnitude of
+``torch.stft(x, n_fft=256, hop_length=64, window=hann_window(256), center=True,
+pad_mode="reflect")`` (frame ``k`` centred on sample ``64 k``; ``1 + T // 64`` frames), but only
+its first ``n_freqs`` frequency bins: by default 48, bins 0-47, which are 0-47 Hz at the cache's
+256 Hz. The cache is band-passed 0.5-45 Hz, so the bins above hold only what the filter lets
+through past its edge. ``log(1 + |STFT|)`` gives ``[B, C, n_freqs, 1 + T // 64]``, always in
+float32 (autocast is switched off around it). The EEG channels are the CNN's input planes.
+
+How it is computed: the reflect-padded signal (all channels folded into the batch) times a fixed
+Hann-windowed DFT basis of the kept bins (a non-persistent buffer, so ``.to(device)`` moves it and
+checkpoints do not carry it: cosine rows, then sine rows), then ``sqrt(re² + im²)``. No complex
+tensors. On CPU the product is a strided ``conv1d`` (oneDNN); elsewhere a ``matmul`` of the
+unfolded frames, so cuDNN's TF32 convolution setting never reaches it. It matches
+``torch.stft``'s bins to float32 rounding (``tests/test_fusion_net.py``).
+
+Change of numerics (no compatibility kept): before, the model took all 129 bins (``torch.stft``
++ complex ``abs``). ``n_freqs=129`` gives those bins again. Parameter shapes do not depend on
+``n_freqs`` (the encoder pools globally), so an old checkpoint would load, but it was trained on
+129 bins and does not fit the 48-bin default. Dropping the bins above 47 Hz is what made inference
+about 3x faster (docs/PERFORMANCE.md); the DFT product alone, at 129 bins, is no faster than
+``torch.stft``.
 
 Encoder: an input BatchNorm2d over the channels, then ``n_blocks`` blocks of
 Conv2d(3x3) -> BatchNorm2d -> ReLU -> MaxPool2d(2), widths ``width * 2**i``, global average
@@ -20,28 +37,60 @@ channels-last when the first conv's weight is.
 
 from __future__ import annotations
 
+import math
+
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 N_FFT = 256
 HOP = 64
+N_FREQS = 48  # bins kept by default: 0-47 (Hz at 256 Hz)
 
 
-def log_spectrogram(x: torch.Tensor, window: torch.Tensor) -> torch.Tensor:
-    """``log(1 + |STFT(x)|)`` of ``x [B, C, T]``: ``[B, C, N_FFT // 2 + 1, 1 + T // HOP]``,
-    float32, on ``x``'s device."""
+def dft_basis(n_freqs: int = N_FREQS) -> torch.Tensor:
+    """The Hann-windowed real DFT basis of the first ``n_freqs`` bins, ``[2 n_freqs, N_FFT]``
+    float32: rows ``w[n] cos(2 pi k n / N)`` then ``-w[n] sin(2 pi k n / N)`` (the real and
+    imaginary parts of ``torch.stft``'s bin ``k``), computed in float64. ``w`` is the periodic
+    Hann window of ``torch.hann_window(N_FFT)``."""
+    if not 1 <= n_freqs <= N_FFT // 2 + 1:
+        raise ValueError(f"n_freqs must be in 1..{N_FFT // 2 + 1}, not {n_freqs}")
+    n = torch.arange(N_FFT, dtype=torch.float64)
+    k = torch.arange(n_freqs, dtype=torch.float64)
+    # k n mod N keeps the angle in [0, 2 pi) exactly, so the basis is accurate to float64 rounding
+    ang = (2 * math.pi / N_FFT) * torch.remainder(torch.outer(k, n), N_FFT)
+    w = torch.hann_window(N_FFT, dtype=torch.float64)
+    return torch.cat([torch.cos(ang) * w, -torch.sin(ang) * w]).float()
+
+
+def stft_magnitude(x: torch.Tensor, basis: torch.Tensor, method: str = "auto") -> torch.Tensor:
+    """``|STFT(x)|`` of ``x [B, C, T]`` for the bins of ``basis`` (see :func:`dft_basis`):
+    ``[B, C, n_freqs, 1 + T // HOP]``, float32, on ``x``'s device. Same framing as
+    ``torch.stft(center=True, pad_mode="reflect")`` (needs ``T > N_FFT // 2``). ``method``:
+    ``"conv"`` (``conv1d``, fast on CPU), ``"matmul"`` (unfolded frames times the basis; never
+    TF32 unless the float32 matmul precision allows it) or ``"auto"`` (conv on CPU, else
+    matmul)."""
     b, c, t = x.shape
-    z = torch.stft(
-        x.reshape(b * c, t).float(),
-        n_fft=N_FFT,
-        hop_length=HOP,
-        win_length=N_FFT,
-        window=window,
-        center=True,
-        pad_mode="reflect",
-        return_complex=True,
-    )
-    return torch.log1p(z.abs()).reshape(b, c, z.shape[-2], z.shape[-1])
+    nf = basis.shape[0] // 2
+    if method == "auto":
+        method = "conv" if x.device.type == "cpu" else "matmul"
+    xp = F.pad(x.reshape(b * c, 1, t).float(), (N_FFT // 2, N_FFT // 2), mode="reflect")
+    basis = basis.to(device=x.device, dtype=torch.float32)
+    if method == "conv":
+        z = F.conv1d(xp, basis[:, None, :], stride=HOP)  # [BC, 2K, T']
+    elif method == "matmul":
+        frames = xp[:, 0].unfold(-1, N_FFT, HOP)  # [BC, T', N_FFT], a view
+        z = torch.matmul(basis, frames.transpose(1, 2))  # [BC, 2K, T']
+    else:
+        raise ValueError(f"stft_magnitude: unknown method {method!r}")
+    re, im = z[:, :nf], z[:, nf:]
+    return torch.sqrt(re * re + im * im).reshape(b, c, nf, z.shape[-1])
+
+
+def log_spectrogram(x: torch.Tensor, basis: torch.Tensor, method: str = "auto") -> torch.Tensor:
+    """``log(1 + |STFT(x)|)`` of ``x [B, C, T]``: ``[B, C, n_freqs, 1 + T // HOP]``, float32, on
+    ``x``'s device (see :func:`stft_magnitude`)."""
+    return torch.log1p(stft_magnitude(x, basis, method))
 
 
 class FusionNet(nn.Module):
@@ -50,6 +99,7 @@ class FusionNet(nn.Module):
         n_channels: int = 18,
         n_features: int = 0,
         *,
+        n_freqs: int = N_FREQS,
         n_blocks: int = 3,
         width: int = 16,
         embed_dim: int = 128,
@@ -63,9 +113,9 @@ class FusionNet(nn.Module):
         super().__init__()
         if n_blocks < 1:
             raise ValueError("FusionNet: n_blocks must be >= 1")
-        self.n_channels, self.n_features = n_channels, n_features
+        self.n_channels, self.n_features, self.n_freqs = n_channels, n_features, n_freqs
         self.spec_augment, self.freq_mask, self.time_mask = spec_augment, freq_mask, time_mask
-        self.register_buffer("window", torch.hann_window(N_FFT), persistent=False)
+        self.register_buffer("dft_basis", dft_basis(n_freqs), persistent=False)
         self.input_norm = nn.BatchNorm2d(n_channels)
         blocks: list[nn.Module] = []
         c_in = n_channels
@@ -100,9 +150,10 @@ class FusionNet(nn.Module):
         )
 
     def spectrogram(self, x: torch.Tensor) -> torch.Tensor:
-        """The log-magnitude spectrogram ``[B, C, 129, T']`` of ``x [B, C, T]`` (float32)."""
+        """The log-magnitude spectrogram ``[B, C, n_freqs, 1 + T // 64]`` of ``x [B, C, T]``
+        (float32)."""
         with torch.autocast(device_type=x.device.type, enabled=False):
-            return log_spectrogram(x, self.window)
+            return log_spectrogram(x, self.dft_basis)
 
     def _spec_augment(self, s: torch.Tensor) -> torch.Tensor:
         """One frequency mask (width < freq_mask bins) and one time mask (< time_mask frames) per

@@ -202,6 +202,7 @@ class WindowDataset(Dataset):
             "x": torch.from_numpy(self._window(i, rng)),
             "feats": torch.from_numpy(self.features[i]),
             "y": torch.tensor(float(self.y_cls[i] == 1)),
+            "labelled": torch.tensor(bool(self.y_cls[i] >= 0)),  # excluded windows: -1
             "y_soft": torch.tensor(float(self.y_soft[i])),
             "w": torch.tensor(float(self.weights[i])),
             "index": torch.tensor(i),

@@ -8,6 +8,10 @@ Files written to ``out_dir``:
 - ``perf.csv``: every ``perf_every_n_steps`` batches: epoch, step, batch, data_ms, h2d_ms, fwd_ms,
   bwd_ms, step_ms, ram_mb, vram_mb.
 - ``best_by_auroc.pt``: ``{"model", "epoch", "val_auroc"}`` of the best epoch so far.
+- ``best_by_fah.pt``: ``{"model", "epoch", "val_sens_at_fah", "val_auroc"}`` of the epoch with the
+  best validation sensitivity at the false-alarm target (ties: better AUROC), when ``train_fold``
+  gets a ``val_alarm_metric``. That metric needs every validation window on its timeline, so the
+  validation dataset then holds excluded windows too (label -1): loss and AUROC skip them.
 - ``last.pt``: everything needed to resume after the last finished epoch (model, optimizer,
   scheduler, scaler, epoch, early-stopping state, RNG states, micro-batch size).
 
@@ -26,6 +30,7 @@ import math
 import os
 import random
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -39,7 +44,16 @@ from preictal.train.losses import fusion_loss, pos_weight_from
 
 log = logging.getLogger(__name__)
 
-CURVE_COLUMNS = ["epoch", "train_loss", "val_loss", "val_auroc", "val_auprc", "lr", "seconds"]
+CURVE_COLUMNS = [
+    "epoch",
+    "train_loss",
+    "val_loss",
+    "val_auroc",
+    "val_auprc",
+    "val_sens_at_fah",
+    "lr",
+    "seconds",
+]
 PERF_COLUMNS = [
     "epoch",
     "step",
@@ -198,15 +212,21 @@ def _counts(ds) -> tuple[int, int]:
 
 
 def _auroc(y: np.ndarray, p: np.ndarray) -> float:
+    y, p = y[y >= 0], p[y >= 0]
     if len(np.unique(y)) < 2 or not np.all(np.isfinite(p)):
         return float("nan")
     return float(roc_auc_score(y, p))
 
 
 def _auprc(y: np.ndarray, p: np.ndarray) -> float:
+    y, p = y[y >= 0], p[y >= 0]
     if len(np.unique(y)) < 2 or not np.all(np.isfinite(p)):
         return float("nan")
     return float(average_precision_score(y, p))
+
+
+def _finite(x: float) -> float:
+    return x if math.isfinite(x) else -math.inf
 
 
 def _to(batch: dict, device: torch.device) -> dict:
@@ -247,12 +267,16 @@ def _evaluate(model, ds, batch_size, device, amp_dtype, loss_kw, num_workers=0):
                 device.type, dtype=amp_dtype or torch.float32, enabled=bool(amp_dtype)
             ):
                 out = model(b["x"], b["feats"] if b["feats"].shape[1] else None)
-            if loss_kw is not None:
-                loss, _ = fusion_loss(out, b["y"], b["y_soft"], b["w"], **loss_kw)
-                total += float(loss) * len(b["y"])
-            n += len(b["y"])
+            labelled = b["labelled"]  # excluded windows are scored but carry no loss
+            if loss_kw is not None and bool(labelled.any()):
+                out_l = {k: v[labelled] for k, v in out.items()}
+                loss, _ = fusion_loss(
+                    out_l, b["y"][labelled], b["y_soft"][labelled], b["w"][labelled], **loss_kw
+                )
+                total += float(loss) * int(labelled.sum())
+            n += int(labelled.sum())
             probs.append(torch.sigmoid(out["cls_logit"].float()).cpu().numpy())
-            ys.append(batch["y"].numpy())
+            ys.append(np.where(batch["labelled"].numpy(), batch["y"].numpy(), -1))
     finally:
         model.train(was_training)
     p = np.concatenate(probs) if probs else np.zeros(0, np.float32)
@@ -322,22 +346,29 @@ def train_fold(
     params: TrainParams | None = None,
     device="auto",
     threads: int = 1,
+    val_alarm_metric: Callable[[np.ndarray], float] | None = None,
 ) -> dict:
     """Train ``model`` on ``train_ds``, early-stopping on ``val_ds``'s AUROC; see the module
-    docstring for the files. Returns a summary dict."""
+    docstring for the files. ``val_alarm_metric`` maps the validation probabilities (dataset
+    order) to the sensitivity at the false-alarm target, for ``best_by_fah.pt``. Returns a
+    summary dict."""
     params = params or TrainParams()
     prev_threads = torch.get_num_threads()
     prev_det = torch.are_deterministic_algorithms_enabled()
     prev_warn = torch.is_deterministic_algorithms_warn_only_enabled()
     torch.set_num_threads(max(1, int(threads)))
     try:
-        return _train_fold(model, train_ds, val_ds, Path(out_dir), params, device, threads)
+        return _train_fold(
+            model, train_ds, val_ds, Path(out_dir), params, device, threads, val_alarm_metric
+        )
     finally:
         torch.set_num_threads(prev_threads)
         torch.use_deterministic_algorithms(prev_det, warn_only=prev_warn)
 
 
-def _train_fold(model, train_ds, val_ds, out: Path, params: TrainParams, device, threads) -> dict:
+def _train_fold(
+    model, train_ds, val_ds, out: Path, params: TrainParams, device, threads, val_alarm_metric
+) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     dev = resolve_device(device)
     cuda = dev.type == "cuda"
@@ -376,7 +407,9 @@ def _train_fold(model, train_ds, val_ds, out: Path, params: TrainParams, device,
 
     curves, perf = out / "train_curves.csv", out / "perf.csv"
     last_path, best_path = out / "last.pt", out / "best_by_auroc.pt"
+    best_fah_path = out / "best_by_fah.pt"
     start_epoch, best_auroc, best_epoch, bad_epochs, stopped = 0, -math.inf, -1, 0, False
+    best_fah = (-math.inf, -math.inf)  # (sensitivity at the FAH target, AUROC) of best_by_fah.pt
     micro = params.batch_size
     resumed_from = None
     if last_path.exists():
@@ -389,6 +422,7 @@ def _train_fold(model, train_ds, val_ds, out: Path, params: TrainParams, device,
             scaler.load_state_dict(ck["scaler"])
         start_epoch = int(ck["epoch"]) + 1
         best_auroc, best_epoch = float(ck["best_auroc"]), int(ck["best_epoch"])
+        best_fah = tuple(ck.get("best_fah", best_fah))
         bad_epochs, stopped, micro = int(ck["bad_epochs"]), bool(ck["stopped"]), int(ck["micro"])
         _set_rng_state(ck["rng"], dev)
         resumed_from = start_epoch - 1
@@ -396,7 +430,7 @@ def _train_fold(model, train_ds, val_ds, out: Path, params: TrainParams, device,
             _truncate_rows(p, resumed_from)
         log.info("resuming from %s after epoch %d", last_path, resumed_from)
     else:
-        for p in (curves, perf, best_path):
+        for p in (curves, perf, best_path, best_fah_path):
             p.unlink(missing_ok=True)
 
     log.info("device: %s; amp: %s", _device_description(dev, threads), amp_dtype or "off")
@@ -508,6 +542,14 @@ def _train_fold(model, train_ds, val_ds, out: Path, params: TrainParams, device,
             )
         else:
             bad_epochs += 1
+        sens = float(val_alarm_metric(val_p)) if val_alarm_metric is not None else float("nan")
+        if math.isfinite(sens) and (sens, _finite(auroc)) > best_fah:
+            best_fah = (sens, _finite(auroc))
+            _atomic_save(
+                {"model": model.state_dict(), "epoch": epoch, "val_sens_at_fah": sens}
+                | {"val_auroc": auroc},
+                best_fah_path,
+            )
         stopped = bad_epochs >= params.patience
         train_loss = loss_sum / loss_n if loss_n else float("nan")
         row = {
@@ -516,6 +558,7 @@ def _train_fold(model, train_ds, val_ds, out: Path, params: TrainParams, device,
             "val_loss": val_loss,
             "val_auroc": auroc,
             "val_auprc": auprc,
+            "val_sens_at_fah": sens,
             "lr": lr,
             "seconds": round(time.perf_counter() - t_epoch, 3),
         }
@@ -529,6 +572,7 @@ def _train_fold(model, train_ds, val_ds, out: Path, params: TrainParams, device,
                 "epoch": epoch,
                 "best_auroc": best_auroc,
                 "best_epoch": best_epoch,
+                "best_fah": list(best_fah),
                 "bad_epochs": bad_epochs,
                 "stopped": stopped,
                 "micro": micro,
@@ -559,6 +603,7 @@ def _train_fold(model, train_ds, val_ds, out: Path, params: TrainParams, device,
         "amp": str(amp_dtype) if amp_dtype else "off",
         "best_epoch": best_epoch,
         "best_val_auroc": best_auroc if math.isfinite(best_auroc) else float("nan"),
+        "best_val_sens_at_fah": best_fah[0] if math.isfinite(best_fah[0]) else float("nan"),
         "last_epoch": epoch,
         "epochs_run": epochs_this_call,
         "resumed_from": resumed_from,

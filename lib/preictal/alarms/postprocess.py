@@ -1,0 +1,312 @@
+"""From a window risk series to alarms: smoothing, persistence, hysteresis and a refractory period.
+
+Definitions (docs/EVALUATION.md). The risk of a window is its predicted probability (``score``);
+windows of one part are taken in time order per timeline (a case segment).
+
+- **Runs.** A run is a stretch of windows without unrecorded time between them: a new run starts
+  at a new case or segment, or where a window starts more than ``gap_tolerance_sec`` after the
+  previous one ended. At a run start, smoothing, persistence and hysteresis restart.
+- **Bad windows carry no evidence.** They are transparent: the smoothed risk is held at its last
+  value through them, and they neither count toward persistence nor interrupt it, nor raise an
+  alarm. So the alarms equal those of the series with the bad windows dropped, except that dropping
+  them does not split a run. A window with a non-finite score is treated as bad.
+- **Persistence.** An alarm needs the smoothed risk at or above the threshold in the last
+  ``persistence_k`` good windows of the current run.
+- **Hysteresis.** After an alarm the detector is disarmed until a good window's smoothed risk falls
+  below ``hysteresis * threshold``, or a new run starts. Without hysteresis it stays armed, so a
+  sustained high risk raises an alarm every refractory period.
+- **Refractory period.** No alarm within ``refractory_min`` of the previous one. Its clock runs on
+  the timeline, so it spans recording gaps (a warning issued before a gap still holds after it);
+  only a new case or segment, whose timeline is unrelated, resets it.
+- The alarm time is the end of the window that raises it: the alarm uses no later data.
+
+``smooth_risk_reference`` and ``raise_alarms_reference`` are plain loops written straight from
+these rules; ``smooth_risk`` and ``AlarmDetector`` are the vectorised versions used for threshold
+sweeps, and the tests check that both agree.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+
+import numpy as np
+import pandas as pd
+from scipy.signal import lfilter
+
+SMOOTHING = ("none", "ema", "moving_average")
+
+
+@dataclass(frozen=True)
+class AlarmParams:
+    smoothing: str = "none"  # "none", "ema" or "moving_average"
+    ema_alpha: float = 0.3  # weight of the newest window in the exponential moving average
+    ma_windows: int = 6  # moving average over this many good windows (6 x 5 s step = 30 s)
+    persistence_k: int = 1  # consecutive good windows at or above threshold; 1 = off
+    hysteresis: float | None = None  # re-arm below hysteresis * threshold; None = off
+    refractory_min: float = 20.0  # no alarm this soon after the previous one (timeline minutes)
+    gap_tolerance_sec: float = 1.0  # unrecorded time between windows tolerated within a run
+
+    def __post_init__(self) -> None:
+        if self.smoothing not in SMOOTHING:
+            raise ValueError(
+                f"alarms: smoothing must be one of {SMOOTHING}, not {self.smoothing!r}"
+            )
+        if not 0 < self.ema_alpha <= 1:
+            raise ValueError("alarms: need 0 < ema_alpha <= 1")
+        if int(self.ma_windows) != self.ma_windows or self.ma_windows < 1:
+            raise ValueError("alarms: ma_windows must be a positive integer")
+        if int(self.persistence_k) != self.persistence_k or self.persistence_k < 1:
+            raise ValueError("alarms: persistence_k must be a positive integer")
+        if self.hysteresis is not None and not 0 < self.hysteresis <= 1:
+            raise ValueError("alarms: hysteresis must be None or in (0, 1]")
+        if self.refractory_min < 0 or self.gap_tolerance_sec < 0:
+            raise ValueError("alarms: refractory_min and gap_tolerance_sec must be >= 0")
+        # Counts read from YAML/JSON may arrive as floats (6.0); they are used as slice lengths.
+        object.__setattr__(self, "ma_windows", int(self.ma_windows))
+        object.__setattr__(self, "persistence_k", int(self.persistence_k))
+
+    @property
+    def refractory_sec(self) -> float:
+        return self.refractory_min * 60.0
+
+    @classmethod
+    def from_config(cls, config: Mapping | None) -> AlarmParams:
+        """From a config mapping (the ``alarms`` section); missing keys keep their defaults."""
+        config = dict(config or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(config) - known)
+        if unknown:
+            raise ValueError(f"alarms: unknown parameters {unknown}; known: {sorted(known)}")
+        return cls(**config)
+
+
+@dataclass(frozen=True, eq=False)
+class WindowSeries:
+    """The windows of one part in time order (by case, segment, start), as arrays.
+
+    ``key`` numbers the (case, segment) timelines; ``row`` is each window's position in the frame it
+    came from, so results can be put back in that frame's order."""
+
+    case: np.ndarray
+    segment: np.ndarray
+    key: np.ndarray
+    start_sec: np.ndarray
+    end_sec: np.ndarray
+    score: np.ndarray
+    good: np.ndarray
+    run_start: np.ndarray
+    row: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.score)
+
+    @classmethod
+    def from_predictions(cls, pred: pd.DataFrame, gap_tolerance_sec: float = 1.0) -> WindowSeries:
+        """From a frame with columns case, segment, start_sec, end_sec, bad, score."""
+        missing = {"case", "segment", "start_sec", "end_sec", "bad", "score"} - set(pred.columns)
+        if missing:
+            raise ValueError(f"predictions lack columns {sorted(missing)}")
+        frame = pd.DataFrame(
+            {
+                "case": pred.case.astype(str).to_numpy(),
+                "segment": pred.segment.to_numpy(dtype=np.int64),
+                "start_sec": pred.start_sec.to_numpy(dtype=float),
+                "row": np.arange(len(pred)),
+            }
+        ).sort_values(["case", "segment", "start_sec", "row"], kind="stable")
+        order = frame.row.to_numpy()
+        frame = pred.iloc[order]
+        case = frame.case.astype(str).to_numpy()
+        segment = frame.segment.to_numpy(dtype=np.int64)
+        new_timeline = np.ones(len(frame), dtype=bool)
+        new_timeline[1:] = (case[1:] != case[:-1]) | (segment[1:] != segment[:-1])
+        key = np.cumsum(new_timeline) - 1
+        start = frame.start_sec.to_numpy(dtype=float)
+        end = frame.end_sec.to_numpy(dtype=float)
+        same_key = key[1:] == key[:-1]
+        if np.any(same_key & (np.diff(end) < 0)):
+            raise ValueError("window ends must not decrease within a timeline (case, segment)")
+        score = frame.score.to_numpy(dtype=float)
+        good = ~frame.bad.to_numpy(dtype=bool) & np.isfinite(score)
+        run_start = np.ones(len(frame), dtype=bool)
+        run_start[1:] = ~same_key | (start[1:] - end[:-1] > gap_tolerance_sec)
+        return cls(case, segment, key, start, end, score, good, run_start, order)
+
+
+# --- Smoothing -----------------------------------------------------------------------------------
+
+
+def smooth_risk_reference(series: WindowSeries, params: AlarmParams) -> np.ndarray:
+    """Smoothed risk per window, one window at a time. NaN until a run's first good window."""
+    out = np.full(len(series), np.nan)
+    state = np.nan
+    recent: list[float] = []
+    for i in range(len(series)):
+        if series.run_start[i]:
+            state, recent = np.nan, []
+        if series.good[i]:
+            x = float(series.score[i])
+            if params.smoothing == "none":
+                state = x
+            elif params.smoothing == "ema":
+                a = params.ema_alpha
+                state = x if np.isnan(state) else a * x + (1 - a) * state
+            else:
+                recent = (recent + [x])[-params.ma_windows :]
+                state = sum(recent) / len(recent)
+        out[i] = state  # a bad window holds the last state
+    return out
+
+
+def _good_runs(series: WindowSeries) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the good windows, and for each the position (among the good windows) of the
+    first good window of its run."""
+    good_pos = np.flatnonzero(series.good)
+    run_id = np.cumsum(series.run_start)[good_pos]
+    first = np.ones(len(good_pos), dtype=bool)
+    first[1:] = run_id[1:] != run_id[:-1]
+    first_of_run = np.maximum.accumulate(np.where(first, np.arange(len(good_pos)), 0))
+    return good_pos, first_of_run
+
+
+def smooth_risk(series: WindowSeries, params: AlarmParams) -> np.ndarray:
+    """Vectorised ``smooth_risk_reference``: smooth the good windows run by run, then hold the last
+    value through bad windows."""
+    n = len(series)
+    good_pos, first_of_run = _good_runs(series)
+    x = series.score[good_pos]
+    if params.smoothing == "none":
+        smoothed = x.copy()
+    elif params.smoothing == "ema":
+        a = params.ema_alpha
+        smoothed = np.empty_like(x)
+        bounds = np.append(np.flatnonzero(first_of_run == np.arange(len(x))), len(x))
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+            # zi makes the first output equal the first input: the average starts there.
+            smoothed[lo:hi] = lfilter([a], [1.0, a - 1.0], x[lo:hi], zi=[(1 - a) * x[lo]])[0]
+    else:
+        csum = np.concatenate([[0.0], np.cumsum(x)])
+        j = np.arange(len(x))
+        lo = np.maximum(j - params.ma_windows + 1, first_of_run)
+        smoothed = (csum[j + 1] - csum[lo]) / (j + 1 - lo)
+
+    out = np.full(n, np.nan)
+    idx = np.arange(n)
+    last_good = np.maximum.accumulate(np.where(series.good, idx, -1))
+    run_first = np.maximum.accumulate(np.where(series.run_start, idx, 0))
+    held = (last_good >= 0) & (last_good >= run_first)
+    rank_among_good = np.cumsum(series.good) - 1
+    out[held] = smoothed[rank_among_good[last_good[held]]]
+    return out
+
+
+# --- Alarms --------------------------------------------------------------------------------------
+
+
+def raise_alarms_reference(
+    series: WindowSeries, smoothed: np.ndarray, threshold: float, params: AlarmParams
+) -> np.ndarray:
+    """Positions (in ``series`` order) of the windows that raise an alarm, one window at a time."""
+    alarms = []
+    armed, count, last_alarm = True, 0, -np.inf
+    for i in range(len(series)):
+        if series.run_start[i]:
+            armed, count = True, 0
+            if i == 0 or series.key[i] != series.key[i - 1]:
+                last_alarm = -np.inf  # a new timeline: the refractory clock restarts
+        if not series.good[i]:
+            continue
+        s = smoothed[i]
+        if params.hysteresis is not None and not armed and s < params.hysteresis * threshold:
+            armed = True
+        count = count + 1 if s >= threshold else 0
+        refractory_over = series.end_sec[i] >= last_alarm + params.refractory_sec
+        if armed and count >= params.persistence_k and refractory_over:
+            alarms.append(i)
+            last_alarm = series.end_sec[i]
+            armed = params.hysteresis is None
+    return np.asarray(alarms, dtype=np.int64)
+
+
+class AlarmDetector:
+    """Alarm generation prepared once per smoothed series, so a threshold sweep costs a few array
+    operations and a short loop over the alarms per threshold.
+
+    A window is *eligible* at threshold t when the smallest smoothed risk over the last k good
+    windows of its run is >= t, a threshold-free quantity computed here. Refractory period and
+    hysteresis then pick alarms among the eligible windows greedily: after an alarm at i, the next
+    is the first eligible window at or after both the end of the refractory period and the next
+    re-arming window (a new run, or a good window below the reset threshold)."""
+
+    def __init__(self, series: WindowSeries, smoothed: np.ndarray, params: AlarmParams):
+        self.params = params
+        self.n = len(series)
+        self._good = series.good
+        self._smoothed = smoothed
+        self._run_start = series.run_start
+        self._persistent_risk = self._persistent_min(series, smoothed, params.persistence_k)
+        # First window whose end is a refractory period after this one's, within its timeline
+        # (the next timeline's first window if none): the refractory clock stops at a new timeline.
+        refractory_next = np.empty(self.n, dtype=np.int64)
+        bounds = np.append(np.flatnonzero(np.r_[True, series.key[1:] != series.key[:-1]]), self.n)
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+            end = series.end_sec[lo:hi]
+            refractory_next[lo:hi] = lo + np.searchsorted(
+                end, end + params.refractory_sec, side="left"
+            )
+        self._refractory_next = refractory_next.tolist()  # indexed one at a time in a loop
+
+    @staticmethod
+    def _persistent_min(series: WindowSeries, smoothed: np.ndarray, k: int) -> np.ndarray:
+        """Per window: the smallest smoothed risk over the last k good windows of the run, or -inf
+        for a bad window or one with fewer than k good windows in its run so far."""
+        out = np.full(len(series), -np.inf)
+        good_pos, first_of_run = _good_runs(series)
+        s = smoothed[good_pos]
+        if k == 1:
+            out[good_pos] = s
+            return out
+        if len(s) < k:
+            return out
+        lowest = np.full(len(s), -np.inf)
+        lowest[k - 1 :] = np.lib.stride_tricks.sliding_window_view(s, k).min(axis=1)
+        lowest[np.arange(len(s)) - first_of_run < k - 1] = -np.inf
+        out[good_pos] = lowest
+        return out
+
+    def alarms(self, threshold: float) -> np.ndarray:
+        """Positions (in series order) of the windows that raise an alarm at ``threshold``."""
+        eligible = np.flatnonzero(self._persistent_risk >= threshold)
+        hysteresis = self.params.hysteresis
+        if eligible.size == 0 or (self.params.refractory_sec == 0 and hysteresis is None):
+            return eligible
+        if hysteresis is not None:
+            below_reset = self._good & (self._smoothed < hysteresis * threshold)
+            rearm = np.flatnonzero(below_reset | self._run_start)
+            if self.params.refractory_sec == 0:
+                # Only hysteresis: the first eligible window after each re-arming one alarms.
+                since = np.searchsorted(rearm, eligible, side="right")
+                return eligible[np.r_[True, since[1:] != since[:-1]]]
+        # The refractory period leaves few alarms: jump from one to the next.
+        candidates = eligible.tolist()
+        rearm_at = rearm.tolist() if hysteresis is not None else []
+        alarms = [candidates[0]]
+        while True:
+            i = alarms[-1]
+            earliest = max(i + 1, self._refractory_next[i])
+            if hysteresis is not None:
+                r = bisect_right(rearm_at, i)
+                earliest = max(earliest, rearm_at[r] if r < len(rearm_at) else self.n)
+            nxt = bisect_left(candidates, earliest)
+            if nxt == len(candidates):
+                return np.asarray(alarms, dtype=np.int64)
+            alarms.append(candidates[nxt])
+
+
+def raise_alarms(
+    series: WindowSeries, smoothed: np.ndarray, threshold: float, params: AlarmParams
+) -> np.ndarray:
+    """Vectorised ``raise_alarms_reference``."""
+    return AlarmDetector(series, smoothed, params).alarms(threshold)

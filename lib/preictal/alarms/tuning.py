@@ -1,0 +1,102 @@
+"""Alarm thresholds from validation: the FAH / sensitivity curve over candidate thresholds, and the
+threshold picked per false-alarm target.
+
+The curve is computed on one part (normally ``val``) with :class:`PartEvaluator`, which smooths
+once and then costs a few array operations per threshold. A pick is the threshold with the highest
+validation sensitivity among those whose validation FAH is at most the target; ties go to the
+highest threshold (fewest alarms for the same sensitivity). Where no threshold meeting the target
+catches anything, the lowest one meeting it is taken (the most alarms the budget allows) and the
+pick is flagged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from preictal.alarms.metrics import PartEvaluator
+from preictal.alarms.postprocess import AlarmParams
+from preictal.labels import LabelParams
+
+CURVE_COLUMNS = [
+    "threshold",
+    "fah",
+    "sensitivity",
+    "time_in_warning",
+    "n_alarms",
+    "n_true_alarms",
+    "n_false_alarms",
+    "alarms_excluded",
+    "n_caught",
+    "n_seizures_scored",
+    "fah_total_time",
+]
+FLAG_NO_SENSITIVITY = "no threshold meeting the target catches a seizure"
+FLAG_NO_SEIZURES = "no scored seizure in this part"
+FLAG_TARGET_UNMET = "no threshold meets the target (no interictal time?)"
+
+
+def candidate_thresholds(smoothed: np.ndarray, good: np.ndarray, n: int = 200) -> np.ndarray:
+    """Up to ``n`` distinct quantiles of the smoothed risk over good windows (observed values, so
+    each one is attained), plus one just above the maximum, where no alarm is raised."""
+    values = smoothed[good & np.isfinite(smoothed)]
+    if values.size == 0:
+        return np.array([np.inf])
+    quantiles = np.unique(np.quantile(values, np.linspace(0, 1, n), method="lower"))
+    return np.append(quantiles, np.nextafter(values.max(), np.inf))
+
+
+def threshold_curve(
+    pred_part: pd.DataFrame,
+    seizures: pd.DataFrame,
+    files: pd.DataFrame,
+    label_params: LabelParams | Mapping | None = None,
+    alarm_params: AlarmParams | Mapping | None = None,
+    thresholds: Sequence[float] | None = None,
+    n_thresholds: int = 200,
+) -> pd.DataFrame:
+    """One row per threshold (ascending), columns ``CURVE_COLUMNS``, for one part's predictions."""
+    part = PartEvaluator(pred_part, seizures, files, label_params, alarm_params)
+    if thresholds is None:
+        thresholds = candidate_thresholds(part.smoothed, part.series.good, n_thresholds)
+    rows = [{"threshold": float(t), **part.counts(t)} for t in np.sort(np.asarray(thresholds))]
+    return pd.DataFrame(rows, columns=CURVE_COLUMNS)
+
+
+def tune_thresholds(
+    val_curve: pd.DataFrame, targets: Sequence[float] = (0.1, 0.2, 0.5, 1.0)
+) -> pd.DataFrame:
+    """One row per FAH target: the picked threshold, its validation fah, sensitivity,
+    time_in_warning and n_alarms, and ``flag`` (empty for a regular pick, else why not)."""
+    rows = []
+    for target in targets:
+        meets = val_curve[val_curve.fah <= target]
+        if meets.empty:
+            pick, flag = val_curve.loc[val_curve.threshold.idxmax()], FLAG_TARGET_UNMET
+        elif not (meets.sensitivity > 0).any():
+            pick = meets.loc[meets.threshold.idxmin()]
+            flag = FLAG_NO_SEIZURES if meets.sensitivity.isna().all() else FLAG_NO_SENSITIVITY
+        else:
+            best = meets[meets.sensitivity == meets.sensitivity.max()]
+            pick, flag = best.loc[best.threshold.idxmax()], ""
+        rows.append(
+            {
+                "target_fah": float(target),
+                "threshold": float(pick.threshold),
+                "fah": float(pick.fah),
+                "sensitivity": float(pick.sensitivity),
+                "time_in_warning": float(pick.time_in_warning),
+                "n_alarms": int(pick.n_alarms),
+                "flag": flag,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def sensitivity_at_fah(curve: pd.DataFrame, target: float) -> float:
+    """The best sensitivity among thresholds with FAH <= ``target`` (NaN if none meets the target or
+    no seizure is scored): the model-selection number."""
+    meets = curve.sensitivity[curve.fah <= target]
+    return float(meets.max()) if meets.notna().any() else np.nan

@@ -1,0 +1,24 @@
+"""Rank FusionNet variants (loss comparison or sweep) on validation; see preictal.comparisons."""
+
+from preictal.jobs import log_to_snakemake_log
+
+log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
+
+import pandas as pd
+
+from preictal.comparisons import comparison_table
+from preictal.io import atomic_path
+
+i, p = snakemake.input, snakemake.params
+table = comparison_table(
+    i.predictions,
+    pd.concat(map(pd.read_parquet, i.seizures), ignore_index=True),
+    pd.concat(map(pd.read_parquet, i.files), ignore_index=True),
+    label_params=p.labels,
+    alarm_params=p.alarms,
+    fah_target=p.fah_target,
+    test=p.test,
+    data_source=p.data_source.get("kind", ""),
+)
+with atomic_path(snakemake.output[0]) as tmp:
+    table.to_csv(tmp, index=False)
