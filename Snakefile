@@ -11,6 +11,7 @@ include: "rules/common.smk"
 include: "rules/dataset.smk"
 include: "rules/cache.smk"
 include: "rules/train.smk"
+include: "rules/evaluate.smk"
 
 
 report: "report/workflow.rst"

@@ -152,6 +152,6 @@ rule cache_figures:
         sfreq=config["preprocess"]["target_sfreq"],
         notch_hz=config["preprocess"]["notch_hz"],
         labels=config["labels"],
-        code=code_hash("plots"),
+        code=code_hash("plots/cache.py", "plots/dataset.py"),
     script:
         "../scripts/cache_figures.py"

@@ -93,6 +93,30 @@ CACHE_REPORT = [
     "results/tables/cache_report.csv",
     "results/tables/channel_consistency.csv",
 ] + [f"results/figures/cache/{name}.png" for name in CACHE_FIGURES]
+EVALUATION_FIGURES = [
+    "threshold_vs_fah",
+    "threshold_vs_sensitivity",
+    "tradeoff",
+    "risk_timeline",
+    "warning_times",
+    "training_curves",
+    "confusion_matrix",
+    "reliability",
+    "chance_tests",
+]
+# The figures show one model at one operating point: FusionNet at FAH 0.5 by default.
+FIGURE_MODEL = config["evaluation"]["figures_model"]
+FIGURE_FAH = config["evaluation"]["figures_fah"]
+if FIGURE_MODEL not in config["models"]:
+    raise WorkflowError(
+        f"config evaluation.figures_model: {FIGURE_MODEL!r} is not one of models {config['models']}"
+    )
+EVALUATION_REPORT = [
+    "results/final_summary.md",
+    "results/summary_results.csv",
+    "results/tables/calibration_comparison.csv",
+    "results/tables/alarm_ablation.csv",
+]
 CASE_TARGETS = [
     "results/cache/{case}/manifest.json",
     "results/cache/{case}/windows.parquet",
@@ -119,6 +143,13 @@ def all_targets(wildcards):
         + expand(CASE_TARGETS, case=CASES)
         + CACHE_REPORT
         + ["results/tables/window_auroc.csv"]
+        + expand("results/{split}_summary.csv", split=config["splits"]["modes"])
+        + EVALUATION_REPORT
+        + expand(
+            "results/figures/eval/{split}/{name}.png",
+            split=config["splits"]["modes"],
+            name=EVALUATION_FIGURES,
+        )
     )
 
 

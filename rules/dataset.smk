@@ -106,6 +106,6 @@ rule plot_dataset_timeline:
     conda:
         "../envs/pipeline.yaml"
     params:
-        code=code_hash("plots"),
+        code=code_hash("plots/dataset.py"),
     script:
         "../scripts/plot_dataset_timeline.py"

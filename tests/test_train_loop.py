@@ -205,6 +205,16 @@ def test_block_shuffle_sampler():
     assert list(s) != a
 
 
+def test_block_shuffle_sampler_with_a_minimum_epoch_length():
+    s = BlockShuffleSampler(50, block_size=5, seed=1, length=120)
+    a = list(s)
+    assert len(s) == len(a) == 120
+    assert a[:50] == list(BlockShuffleSampler(50, block_size=5, seed=1))  # the first pass as before
+    assert sorted(a[50:100]) == list(range(50)) and a[50:100] != a[:50]  # a fresh second pass
+    assert len(set(a[100:])) == 20
+    assert len(BlockShuffleSampler(50, length=10)) == 50  # never shorter than one pass
+
+
 # -- training loop ---------------------------------------------------------------------------------
 
 

@@ -145,11 +145,49 @@ def test_comparisons_rank_variants_on_validation(done, tmp_path):
     assert _plan(work, changed, "comparisons") == {"compare_variants", "comparisons"}
 
 
-def test_report_builds_offline_and_names_the_source(done):
+BROWSER = REPO / "tests/browser"
+
+
+def test_report_builds_offline_and_names_the_source(done, tmp_path):
+    """The report, built as in the README, opened in a real headless Chromium: it names the data
+    source, SOP/SPH and the FAH denominator first, shows the figures, and makes no request off the
+    page. Needs Debian's chromium and `npm ci --prefix tests/browser` (.ci/run installs both); a
+    browser that cannot start fails the test."""
     snakemake(done, "--report", str(done / "report.html"), cores="")  # as in the README
     html = (done / "report.html").read_text()
     assert "SYNTHETIC" in html
     assert "timeline.png" in html and "cases.csv" in html
+    figures = [
+        {"category": "Dataset", "label": "recording timeline"},
+        {"category": "Cache", "label": "label timeline"},
+        {"category": "Evaluation", "subcategory": "within", "label": "tradeoff"},
+        {"category": "Evaluation", "subcategory": "within", "label": "risk timeline"},
+        {"category": "Evaluation", "subcategory": "loso", "label": "reliability"},
+    ]
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"figures": figures}))
+    assert (BROWSER / "node_modules/playwright-core").is_dir(), "run: npm ci --prefix tests/browser"
+    proc = subprocess.run(
+        [
+            "node",
+            str(BROWSER / "check_report.js"),
+            str(done / "report.html"),
+            str(spec),
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    seen = json.loads(proc.stdout)
+    text = seen["heading"]
+    first = text.index("Data source: SYNTHETIC")
+    assert first < text.index("SOP") and "false alarms per interictal hour" in text
+    assert seen["offPage"] == [] and seen["errors"] == []
+    assert [f["label"] for f in seen["figures"]] == [f["label"] for f in figures]
+    assert all(f["width"] > 300 and f["height"] > 200 for f in seen["figures"])
+    assert (tmp_path / "report_figure_0.png").stat().st_size > 10_000
 
 
 def _plan(workdir: Path, config: dict, *targets: str) -> set[str]:
@@ -163,7 +201,14 @@ def _plan(workdir: Path, config: dict, *targets: str) -> set[str]:
     return rules
 
 
-MODELS = {"make_split", "train_baseline", "train_fusion", "window_auroc"}
+EVALUATION = {
+    "evaluate_fold",
+    "aggregate_split",
+    "alarm_ablation",
+    "final_summary",
+    "evaluation_figures",
+}
+MODELS = {"make_split", "train_baseline", "train_fusion", "window_auroc"} | EVALUATION
 CACHE_AGGREGATES = {"cache_tables", "cache_figures", "all"} | MODELS
 
 
@@ -205,10 +250,18 @@ def test_rerun_scope(done, tmp_path):
                 "train_fusion",
                 "window_auroc",
                 "all",
-            },
+            }
+            | EVALUATION,
         ),
-        # A model setting retrains the models only.
-        ({"baseline": {"interictal_ratio": 2}}, {"train_baseline", "window_auroc", "all"}),
+        # A model setting retrains the models only, and evaluates them again.
+        (
+            {"baseline": {"interictal_ratio": 2}},
+            {"train_baseline", "window_auroc", "all"} | EVALUATION,
+        ),
+        # An alarm or evaluation setting reruns tuning, evaluation, aggregation and report only.
+        ({"alarms": {"persistence_k": 3}}, {"all"} | EVALUATION),
+        ({"alarms": {"refractory_min": 10}}, {"all"} | EVALUATION),
+        ({"evaluation": {"fah_targets": [0.2, 1.0]}}, {"all"} | EVALUATION),
         # A filter setting: the cache and everything after it, not the index or the data.
         (
             {"preprocess": {"l_freq": 1.0}},

@@ -152,6 +152,9 @@ def fit_fusion_fold(
         "n_train_windows": len(pick),
         "n_pos": int((y_pick == 1).sum()),
         "n_neg": int((y_pick == 0).sum()),
+        # The per-epoch curves in the manifest too: train_curves.csv is the resumable log in the
+        # run folder, not a rule output (Snakemake would delete it before a rerun).
+        "curves": json.loads(pd.read_csv(summary["curves"]).to_json(orient="records")),
     }
     return {"checkpoint": checkpoint, "info": info}, preds
 

@@ -211,21 +211,29 @@ class WindowDataset(Dataset):
 
 class BlockShuffleSampler(Sampler[int]):
     """Shuffles blocks of ``block_size`` consecutive indices, then the indices inside each block;
-    the permutation depends only on ``(seed, epoch)``."""
+    the permutation depends only on ``(seed, epoch)``. With ``length`` > ``n`` an epoch chains
+    further such permutations (each seeded by its pass too) and stops after ``length`` indices, so
+    a small training set still gets enough steps per epoch."""
 
-    def __init__(self, n: int, block_size: int = 8, seed: int = 0) -> None:
+    def __init__(self, n: int, block_size: int = 8, seed: int = 0, length: int = 0) -> None:
         self.n, self.block_size, self.seed, self.epoch = int(n), max(1, int(block_size)), seed, 0
+        self.length = max(self.n, int(length))
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = int(epoch)
 
     def __len__(self) -> int:
-        return self.n
+        return self.length
 
-    def __iter__(self):
-        rng = np.random.default_rng([self.seed, self.epoch, 0x5A3])
+    def _permutation(self, rng: np.random.Generator) -> np.ndarray:
         idx = np.arange(self.n)
         blocks = [idx[i : i + self.block_size] for i in range(0, self.n, self.block_size)]
         order = rng.permutation(len(blocks))
-        out = np.concatenate([rng.permutation(blocks[b]) for b in order]) if blocks else idx
-        return iter(out.tolist())
+        return np.concatenate([rng.permutation(blocks[b]) for b in order]) if blocks else idx
+
+    def __iter__(self):
+        out = [self._permutation(np.random.default_rng([self.seed, self.epoch, 0x5A3]))]
+        passes = -(-self.length // self.n) if self.n else 1
+        for p in range(1, passes):
+            out.append(self._permutation(np.random.default_rng([self.seed, self.epoch, 0x5A3, p])))
+        return iter(np.concatenate(out)[: self.length].tolist())

@@ -71,6 +71,7 @@ PERF_COLUMNS = [
 @dataclass
 class TrainParams:
     epochs: int = 20
+    min_windows_per_epoch: int = 0  # an epoch of a smaller training set repeats it (reshuffled)
     batch_size: int = 64
     lr: float = 1e-3
     weight_decay: float = 1e-4
@@ -437,7 +438,9 @@ def _train_fold(
     log.info("train: n_pos=%d n_neg=%d; val: n_pos=%d n_neg=%d", n_pos, n_neg, v_pos, v_neg)
     log.info("pos_weight=%.3f, loss=%s", pos_weight, params.loss)
 
-    sampler = BlockShuffleSampler(len(train_ds), params.block_size, params.seed)
+    sampler = BlockShuffleSampler(
+        len(train_ds), params.block_size, params.seed, params.min_windows_per_epoch
+    )
     drop_last = len(train_ds) > params.batch_size  # a batch of 1 would break BatchNorm
     step = 0
     epochs_this_call = 0

@@ -1,0 +1,23 @@
+"""Alarm post-processing ablation over every fold and model (preictal.evaluation.ABLATION)."""
+
+from preictal.jobs import log_to_snakemake_log
+
+log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
+
+import pandas as pd
+
+from preictal.evaluation import EvalParams, alarm_ablation_table
+from preictal.io import atomic_path
+
+i, p = snakemake.input, snakemake.params
+table = alarm_ablation_table(
+    i.predictions,
+    pd.concat(map(pd.read_parquet, i.seizures), ignore_index=True),
+    pd.concat(map(pd.read_parquet, i.files), ignore_index=True),
+    patients=p.patients,
+    label_params=p.labels,
+    alarm_params=p.alarms,
+    params=EvalParams.from_config(p.evaluation),
+)
+with atomic_path(snakemake.output[0]) as tmp:
+    table.to_csv(tmp, index=False)

@@ -1,0 +1,46 @@
+"""The closing tables (summary_results, calibration comparison), final_summary.md and one new row
+of the run log results/tables/metrics.csv."""
+
+from preictal.jobs import log_to_snakemake_log
+
+log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
+
+import json
+
+import pandas as pd
+
+from preictal.final_summary import (
+    append_metrics_row,
+    calibration_comparison,
+    final_summary_md,
+    metrics_row,
+    summary_results,
+)
+from preictal.io import atomic_path, write_text
+
+i, p, o = snakemake.input, snakemake.params, snakemake.output
+splits = {
+    split: (pd.read_csv(results), pd.read_csv(summary))
+    for split, results, summary in zip(p.splits, i.results, i.summaries, strict=True)
+}
+manifests = {}
+for path in i.split_manifests:
+    m = json.loads(open(path).read())
+    manifests[(m["split"], m["fold"])] = m
+selection = 0.5 if 0.5 in p.evaluation["fah_targets"] else p.evaluation["fah_targets"][0]
+table = pd.concat(
+    [summary_results(results, manifests, selection) for results, _ in splits.values()],
+    ignore_index=True,
+)
+with atomic_path(o.summary_results) as tmp:
+    table.to_csv(tmp, index=False)
+calibration = calibration_comparison(
+    [pd.read_csv(path) if open(path).read().strip() else pd.DataFrame() for path in i.calibrations]
+)
+with atomic_path(o.calibration) as tmp:
+    calibration.to_csv(tmp, index=False)
+write_text(
+    o.final_summary,
+    final_summary_md(splits, p.data_source, p.labels, p.evaluation["alpha"]),
+)
+append_metrics_row(p.metrics_log, metrics_row(snakemake.config, p.data_source, splits))
