@@ -18,6 +18,7 @@ from preictal.alarms import (
     AlarmParams,
     PartEvaluator,
     WindowSeries,
+    baseline_reference,
     evaluate_predictions,
     raise_alarms,
     raise_alarms_reference,
@@ -27,6 +28,7 @@ from preictal.alarms import (
     smooth_risk_reference,
     threshold_curve,
     tune_thresholds,
+    with_baseline,
 )
 from preictal.labels import LabelParams
 
@@ -562,3 +564,60 @@ def test_alarm_params_from_config():
         AlarmParams.from_config({"persistance_k": 3})
     with pytest.raises(ValueError, match="smoothing"):
         AlarmParams(smoothing="median")
+
+
+# --- Baseline (risk relative to the patient's recent level) -------------------------------------
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("minutes", [2.0, 10.0])
+def test_baseline_fast_path_equals_the_reference_loop(seed, minutes):
+    rng = np.random.default_rng(seed)
+    frame = random_part(rng).sample(frac=1.0, random_state=seed)
+    p = AlarmParams(baseline_min=minutes, baseline_min_windows=6)
+    series = WindowSeries.from_predictions(frame, p.gap_tolerance_sec)
+    fast = with_baseline(series, p)
+    ref = baseline_reference(series, p)
+    np.testing.assert_allclose(fast.score, ref, rtol=1e-9, atol=1e-12, equal_nan=True)
+    np.testing.assert_array_equal(fast.good, series.good & np.isfinite(ref))
+    assert np.isfinite(ref).sum() > 100 and np.isnan(ref[series.good]).sum() > 0  # both cases
+    assert with_baseline(series, AlarmParams()) is series  # off by default
+
+
+def test_baseline_removes_a_patient_offset_and_is_causal():
+    """Two cases with the same risk shape but logits shifted by 4: relative to their own past
+    hour, both give the same relative risk, so one threshold raises the same alarms in both."""
+    starts = 5.0 * np.arange(2000)
+    shape = np.where((starts > 6000) & (starts < 6600), 3.0, 0.0) + 0.3 * np.sin(starts / 300)
+    frames = [
+        windows(starts, 1 / (1 + np.exp(-(shape + offset))), case=case)
+        for case, offset in (("chb01", -3.0), ("chb02", 1.0))
+    ]
+    frame = pd.concat(frames, ignore_index=True)
+    p = AlarmParams(baseline_min=60, refractory_min=0)
+    series = with_baseline(WindowSeries.from_predictions(frame), p)
+    a, b = (series.score[series.case == c] for c in ("chb01", "chb02"))
+    np.testing.assert_allclose(a, b, atol=1e-6, equal_nan=True)
+    assert np.isnan(a[:12]).all() and np.isfinite(a[12:]).all()  # 12 earlier windows needed
+    # Causal: changing the future leaves the past unchanged.
+    later = frame.copy()
+    later.loc[later.start_sec > 8000, "score"] = 0.999
+    s2 = with_baseline(WindowSeries.from_predictions(later), p)
+    keep = series.end_sec <= 8000
+    np.testing.assert_array_equal(series.score[keep], s2.score[keep])
+    # The raw scores of the two cases need different thresholds; the relative ones do not.
+    files = pd.DataFrame(
+        {
+            "case": ["chb01", "chb02"],
+            "file": "chb99_01.edf",
+            "segment": 0,
+            "start_sec": 0.0,
+            "end_sec": starts[-1] + 10,
+        }
+    )
+    ev = PartEvaluator(frame.assign(part="val"), ledger(), files, LP, p)
+    hits = ev.alarms(0.9)
+    assert set(hits.case) == {"chb01", "chb02"}
+    assert sorted(hits[hits.case == "chb01"].time_sec) == sorted(
+        hits[hits.case == "chb02"].time_sec
+    )

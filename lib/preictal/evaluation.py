@@ -314,10 +314,22 @@ def run_evaluate_fold(
 # Post-processing variants of the alarm ablation: what each switches on, on top of the refractory
 # period and gap tolerance of the `alarms` config (smoothing windows and alpha from it too).
 ABLATION = {
-    "none": {"smoothing": "none", "persistence_k": 1, "hysteresis": None},
-    "smoothing": {"smoothing": "ema", "persistence_k": 1, "hysteresis": None},
-    "persistence": {"smoothing": "none", "persistence_k": 3, "hysteresis": None},
-    "smoothing+persistence+hysteresis": {"smoothing": "ema", "persistence_k": 3, "hysteresis": 0.8},
+    "none": {"smoothing": "none", "persistence_k": 1, "hysteresis": None, "baseline_min": None},
+    "smoothing": {"smoothing": "ema", "persistence_k": 1, "hysteresis": None, "baseline_min": None},
+    "persistence": {
+        "smoothing": "none",
+        "persistence_k": 3,
+        "hysteresis": None,
+        "baseline_min": None,
+    },
+    "smoothing+persistence+hysteresis": {
+        "smoothing": "ema",
+        "persistence_k": 3,
+        "hysteresis": 0.8,
+        "baseline_min": None,
+    },
+    # Not one of the classic steps: the risk relative to the patient's previous hour.
+    "baseline": {"smoothing": "none", "persistence_k": 1, "hysteresis": None, "baseline_min": 60},
 }
 
 

@@ -16,10 +16,12 @@ from preictal.alarms.postprocess import (
     AlarmDetector,
     AlarmParams,
     WindowSeries,
+    baseline_reference,
     raise_alarms,
     raise_alarms_reference,
     smooth_risk,
     smooth_risk_reference,
+    with_baseline,
 )
 from preictal.alarms.tuning import (
     candidate_thresholds,
@@ -36,6 +38,7 @@ __all__ = [
     "PartEvaluator",
     "PartScorer",
     "WindowSeries",
+    "baseline_reference",
     "candidate_thresholds",
     "evaluate_predictions",
     "merge_intervals",
@@ -48,4 +51,5 @@ __all__ = [
     "smooth_risk_reference",
     "threshold_curve",
     "tune_thresholds",
+    "with_baseline",
 ]

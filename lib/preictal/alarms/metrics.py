@@ -28,7 +28,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from preictal.alarms.postprocess import AlarmDetector, AlarmParams, WindowSeries, smooth_risk
+from preictal.alarms.postprocess import (
+    AlarmDetector,
+    AlarmParams,
+    WindowSeries,
+    smooth_risk,
+    with_baseline,
+)
 from preictal.labels import LabelParams
 
 SECONDS_PER_HOUR = 3600.0
@@ -372,7 +378,9 @@ class PartEvaluator:
             alarm_params = AlarmParams.from_config(alarm_params)
         self.alarm_params = alarm_params
         pred_part = _single_part(pred_part)
-        self.series = WindowSeries.from_predictions(pred_part, alarm_params.gap_tolerance_sec)
+        self.series = with_baseline(
+            WindowSeries.from_predictions(pred_part, alarm_params.gap_tolerance_sec), alarm_params
+        )
         self.smoothed = smooth_risk(self.series, alarm_params)
         self.detector = AlarmDetector(self.series, self.smoothed, alarm_params)
         self.scorer = PartScorer(part_recorded_intervals(pred_part, files), seizures, label_params)

@@ -19,6 +19,14 @@ windows of one part are taken in time order per timeline (a case segment).
   the timeline, so it spans recording gaps (a warning issued before a gap still holds after it);
   only a new case or segment, whose timeline is unrelated, resets it.
 - The alarm time is the end of the window that raises it: the alarm uses no later data.
+- **Baseline (optional, ``baseline_min``).** Before smoothing, each window's risk can be taken
+  relative to the patient's own recent level: its logit minus the median logit of the good
+  windows of the same timeline that ended in the previous ``baseline_min`` minutes (causal: only
+  earlier data), mapped back through the sigmoid. A window with fewer than
+  ``baseline_min_windows`` such windows has no risk (treated as bad). Cross-patient models shift
+  each patient's scores by a patient-specific offset, so a threshold tuned on validation patients
+  does not transfer to a test patient; the baseline removes that offset. It spans recording gaps
+  within a timeline (it estimates the patient's level, not a state that a gap would make stale).
 
 ``smooth_risk_reference`` and ``raise_alarms_reference`` are plain loops written straight from
 these rules; ``smooth_risk`` and ``AlarmDetector`` are the vectorised versions used for threshold
@@ -29,7 +37,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import pandas as pd
@@ -47,6 +55,8 @@ class AlarmParams:
     hysteresis: float | None = None  # re-arm below hysteresis * threshold; None = off
     refractory_min: float = 20.0  # no alarm this soon after the previous one (timeline minutes)
     gap_tolerance_sec: float = 1.0  # unrecorded time between windows tolerated within a run
+    baseline_min: float | None = None  # risk relative to the previous minutes' median; None = off
+    baseline_min_windows: int = 12  # good windows the baseline needs (12 x 5 s = 1 min)
 
     def __post_init__(self) -> None:
         if self.smoothing not in SMOOTHING:
@@ -61,11 +71,19 @@ class AlarmParams:
             raise ValueError("alarms: persistence_k must be a positive integer")
         if self.hysteresis is not None and not 0 < self.hysteresis <= 1:
             raise ValueError("alarms: hysteresis must be None or in (0, 1]")
+        if self.baseline_min is not None and self.baseline_min <= 0:
+            raise ValueError("alarms: baseline_min must be None or > 0")
+        if (
+            int(self.baseline_min_windows) != self.baseline_min_windows
+            or self.baseline_min_windows < 1
+        ):
+            raise ValueError("alarms: baseline_min_windows must be a positive integer")
         if self.refractory_min < 0 or self.gap_tolerance_sec < 0:
             raise ValueError("alarms: refractory_min and gap_tolerance_sec must be >= 0")
         # Counts read from YAML/JSON may arrive as floats (6.0); they are used as slice lengths.
         object.__setattr__(self, "ma_windows", int(self.ma_windows))
         object.__setattr__(self, "persistence_k", int(self.persistence_k))
+        object.__setattr__(self, "baseline_min_windows", int(self.baseline_min_windows))
 
     @property
     def refractory_sec(self) -> float:
@@ -133,6 +151,53 @@ class WindowSeries:
         run_start = np.ones(len(frame), dtype=bool)
         run_start[1:] = ~same_key | (start[1:] - end[:-1] > gap_tolerance_sec)
         return cls(case, segment, key, start, end, score, good, run_start, order)
+
+
+# --- Baseline ------------------------------------------------------------------------------------
+
+
+def _logit(score: np.ndarray) -> np.ndarray:
+    p = np.clip(score, 1e-7, 1 - 1e-7)
+    return np.log(p / (1 - p))
+
+
+def baseline_reference(series: WindowSeries, params: AlarmParams) -> np.ndarray:
+    """Relative risk per window, one window at a time (see the module docstring)."""
+    logit = _logit(series.score)
+    out = np.full(len(series), np.nan)
+    window = params.baseline_min * 60.0
+    for i in range(len(series)):
+        if not series.good[i]:
+            continue
+        earlier = np.flatnonzero(
+            (series.key == series.key[i])
+            & series.good
+            & (series.end_sec < series.end_sec[i])
+            & (series.end_sec >= series.end_sec[i] - window)
+        )
+        if earlier.size >= params.baseline_min_windows:
+            z = logit[i] - np.median(logit[earlier])
+            out[i] = 1 / (1 + np.exp(-z))
+    return out
+
+
+def with_baseline(series: WindowSeries, params: AlarmParams) -> WindowSeries:
+    """``series`` with the relative risk as its score (and windows without a baseline marked not
+    good); ``series`` itself when ``baseline_min`` is None."""
+    if params.baseline_min is None:
+        return series
+    logit = np.where(series.good, _logit(series.score), np.nan)
+    base = np.full(len(series), np.nan)
+    window = f"{params.baseline_min * 60.0:.6f}s"
+    for key in np.unique(series.key):
+        rows = np.flatnonzero(series.key == key)
+        s = pd.Series(logit[rows], index=pd.to_datetime(series.end_sec[rows], unit="s"))
+        # closed="left": windows that ended in [t - window, t), never the window itself.
+        med = s.rolling(window, closed="left", min_periods=params.baseline_min_windows).median()
+        base[rows] = med.to_numpy()
+    z = logit - base
+    score = np.where(np.isfinite(z), 1 / (1 + np.exp(-np.where(np.isfinite(z), z, 0))), np.nan)
+    return replace(series, score=score, good=series.good & np.isfinite(score))
 
 
 # --- Smoothing -----------------------------------------------------------------------------------

@@ -393,12 +393,18 @@ def plot_risk_timeline(
     origin = float(files.start_sec.min()) if len(files) else float(p.start_sec.min())
 
     smoothed = None
-    if alarm_params and dict(alarm_params).get("smoothing", "none") != "none":
-        from preictal.alarms.postprocess import AlarmParams, WindowSeries, smooth_risk
+    post = dict(alarm_params or {})
+    if post.get("smoothing", "none") != "none" or post.get("baseline_min") is not None:
+        from preictal.alarms.postprocess import (
+            AlarmParams,
+            WindowSeries,
+            smooth_risk,
+            with_baseline,
+        )
 
         ap = AlarmParams.from_config(alarm_params)
         frame = p.reset_index(drop=True)
-        series = WindowSeries.from_predictions(frame, ap.gap_tolerance_sec)
+        series = with_baseline(WindowSeries.from_predictions(frame, ap.gap_tolerance_sec), ap)
         values = np.full(len(frame), np.nan)
         values[series.row] = smooth_risk(series, ap)
         p = frame.assign(smoothed=values)
