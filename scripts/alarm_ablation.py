@@ -4,16 +4,14 @@ from preictal.jobs import log_to_snakemake_log
 
 log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
 
-import pandas as pd
-
 from preictal.evaluation import EvalParams, alarm_ablation_table
-from preictal.io import atomic_path
+from preictal.io import atomic_path, read_parquets
 
 i, p = snakemake.input, snakemake.params
 table = alarm_ablation_table(
     i.predictions,
-    pd.concat(map(pd.read_parquet, i.seizures), ignore_index=True),
-    pd.concat(map(pd.read_parquet, i.files), ignore_index=True),
+    read_parquets(i.seizures),
+    read_parquets(i.files),
     patients=p.patients,
     label_params=p.labels,
     alarm_params=p.alarms,

@@ -4,16 +4,14 @@ from preictal.jobs import log_to_snakemake_log
 
 log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
 
-import pandas as pd
-
 from preictal.comparisons import comparison_table
-from preictal.io import atomic_path
+from preictal.io import atomic_path, read_parquets
 
 i, p = snakemake.input, snakemake.params
 table = comparison_table(
     i.predictions,
-    pd.concat(map(pd.read_parquet, i.seizures), ignore_index=True),
-    pd.concat(map(pd.read_parquet, i.files), ignore_index=True),
+    read_parquets(i.seizures),
+    read_parquets(i.files),
     label_params=p.labels,
     alarm_params=p.alarms,
     fah_target=p.fah_target,

@@ -6,17 +6,16 @@ log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
 
 import json
 
-import pandas as pd
-
 from preictal.evaluation import EvalParams, run_evaluate_fold
+from preictal.io import read_parquets
 
 i, p = snakemake.input, snakemake.params
 run_evaluate_fold(
     i.predictions,
     json.loads(open(i.split_manifest).read()),
     json.loads(open(i.model_manifest).read()),
-    pd.concat(map(pd.read_parquet, i.seizures), ignore_index=True),
-    pd.concat(map(pd.read_parquet, i.files), ignore_index=True),
+    read_parquets(i.seizures),
+    read_parquets(i.files),
     patients=p.patients,
     label_params=p.labels,
     alarm_params=p.alarms,

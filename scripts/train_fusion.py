@@ -7,9 +7,8 @@ log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
 
 import json
 
-import pandas as pd
-
 from preictal.folds import read_case_tables, run_train_model
+from preictal.io import read_parquets
 from preictal.models.fusion_fold import AlarmContext, FusionParams
 
 i, p, w, o = snakemake.input, snakemake.params, snakemake.wildcards, snakemake.output
@@ -29,8 +28,8 @@ run_train_model(
     threads=snakemake.threads,
     device=p.device,
     alarm_context=AlarmContext(
-        seizures=pd.concat(map(pd.read_parquet, i.seizures), ignore_index=True),
-        files=pd.concat(map(pd.read_parquet, i.files), ignore_index=True),
+        seizures=read_parquets(i.seizures),
+        files=read_parquets(i.files),
         label_params=p.labels,
     ),
 )

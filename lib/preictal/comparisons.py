@@ -39,24 +39,23 @@ def score_variant(
 ) -> dict:
     """``val_*`` and ``test_*`` numbers (``PART_COLUMNS``) of one variant on one fold."""
     row: dict = {}
-    parts = {part: preds[preds.part == part] for part in ("val", "test")}
-    threshold = np.nan
-    for part, p in parts.items():
+    val, test = preds[preds.part == "val"], preds[preds.part == "test"]
+    for part, p in (("val", val), ("test", test)):
         labelled = p[p.y_cls.isin([0, 1])]
-        auroc, auprc = auroc_auprc(
+        row[f"{part}_auroc"], row[f"{part}_auprc"] = auroc_auprc(
             labelled.y_cls.to_numpy(), labelled.score.to_numpy(), f"{part} windows"
         )
-        row |= {f"{part}_auroc": auroc, f"{part}_auprc": auprc}
-        if part == "val":
-            curve = threshold_curve(p, seizures, files, label_params, alarm_params)
-            pick = tune_thresholds(curve, [fah_target]).iloc[0]
-            threshold = float(pick.threshold)
-        counts = PartEvaluator(p, seizures, files, label_params, alarm_params).counts(threshold)
+    # The validation sweep already holds the counts at the picked threshold.
+    curve = threshold_curve(val, seizures, files, label_params, alarm_params)
+    threshold = float(tune_thresholds(curve, [fah_target]).threshold.iloc[0])
+    picked = curve[curve.threshold == threshold].iloc[0]
+    tested = PartEvaluator(test, seizures, files, label_params, alarm_params).counts(threshold)
+    for part, counts in (("val", picked), ("test", tested)):
         row |= {
             f"{part}_threshold": threshold,
             f"{part}_fah": counts["fah"],
             f"{part}_sensitivity": counts["sensitivity"],
-            f"{part}_n_seizures_scored": counts["n_seizures_scored"],
+            f"{part}_n_seizures_scored": int(counts["n_seizures_scored"]),
         }
     return row
 

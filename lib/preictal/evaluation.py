@@ -10,7 +10,7 @@ the validation rows only, and `check_parts` asserts that validation and test sha
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -333,36 +333,6 @@ ABLATION = {
 }
 
 
-def ablation_rows(
-    preds: pd.DataFrame,
-    seizures: pd.DataFrame,
-    files: pd.DataFrame,
-    *,
-    split: str,
-    patients: Mapping[str, str],
-    label_params: Mapping | None,
-    alarm_params: Mapping | None,
-    params: EvalParams,
-) -> pd.DataFrame:
-    """The operating points of one fold under each post-processing variant of ``ABLATION``
-    (no surrogates), one row per variant and target."""
-    base = dict(alarm_params or {})
-    frames = []
-    for name, switches in ABLATION.items():
-        ev = evaluate_fold(
-            preds,
-            seizures,
-            files,
-            split=split,
-            patients=patients,
-            label_params=label_params,
-            alarm_params={**base, **switches},
-            params=EvalParams(**{**params.__dict__, "n_surrogates": 0}),
-        )
-        frames.append(ev.operating_points.assign(variant=name))
-    return pd.concat(frames, ignore_index=True)
-
-
 def alarm_ablation_table(
     prediction_paths: Sequence[str],
     seizures: pd.DataFrame,
@@ -384,15 +354,23 @@ def alarm_ablation_table(
         preds = pd.read_parquet(path)
         if meta.get("skipped") or preds.empty:
             continue
-        rows = ablation_rows(
-            preds,
-            seizures,
-            files,
-            split=meta["split"],
-            patients=patients,
-            label_params=label_params,
-            alarm_params=alarm_params,
-            params=params,
+        # Every variant of ABLATION on this fold, without surrogates.
+        no_surrogates = replace(params, n_surrogates=0)
+        rows = pd.concat(
+            [
+                evaluate_fold(
+                    preds,
+                    seizures,
+                    files,
+                    split=meta["split"],
+                    patients=patients,
+                    label_params=label_params,
+                    alarm_params={**dict(alarm_params or {}), **switches},
+                    params=no_surrogates,
+                ).operating_points.assign(variant=name)
+                for name, switches in ABLATION.items()
+            ],
+            ignore_index=True,
         )
         frames.append(
             rows.assign(

@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +71,13 @@ def write_parquet(
         table = table.replace_schema_metadata(merged)
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp, use_dictionary=use_dictionary)
+
+
+def read_parquets(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
+    """The Parquet tables at ``paths`` stacked (e.g. one seizure ledger per case); an empty frame
+    for no paths."""
+    frames = [pd.read_parquet(p) for p in paths]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def read_parquet_metadata(path: str | os.PathLike) -> dict:

@@ -34,7 +34,7 @@ from preictal.calibration import (  # noqa: E402
     fit_temperature_on_validation,
     reliability_table,
 )
-from preictal.io import atomic_path  # noqa: E402
+from preictal.io import atomic_path, read_parquets  # noqa: E402
 from preictal.plots.dataset import source_label  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -992,10 +992,6 @@ def _fold_model_key(key) -> tuple[str, str]:
     return str(fold), str(model)
 
 
-def _read_parquet(path: str | Path) -> pd.DataFrame:
-    return pd.read_parquet(path)
-
-
 def _base_rates(manifests: Mapping[str, str] | None) -> dict[str, float] | None:
     if not manifests:
         return None
@@ -1120,7 +1116,7 @@ def make_evaluation_figures(
     tables = []
     for key, path in (paths.get("seizures") or {}).items():
         fold, m = _fold_model_key(key)
-        t = _read_parquet(path)
+        t = pd.read_parquet(path)
         if len(t):
             tables.append(t.assign(fold=fold, model=m))
     seizure_tables = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
@@ -1131,12 +1127,10 @@ def make_evaluation_figures(
         outputs["warning_times"],
     )
 
-    preds = {str(f): _read_parquet(p) for f, p in (paths.get("predictions") or {}).items()}
+    preds = {str(f): pd.read_parquet(p) for f, p in (paths.get("predictions") or {}).items()}
     preds = {f: p for f, p in preds.items() if len(p)}
-    files_list = [_read_parquet(p) for p in paths.get("files") or []]
-    files = pd.concat(files_list, ignore_index=True) if files_list else pd.DataFrame()
-    ledgers = [_read_parquet(p) for p in paths.get("ledgers") or []]
-    ledger = pd.concat(ledgers, ignore_index=True) if ledgers else pd.DataFrame()
+    files = read_parquets(paths.get("files") or [])
+    ledger = read_parquets(paths.get("ledgers") or [])
     pick = choose_timeline_fold(
         results[results.fold.astype(str).isin(set(preds))], seizure_tables, model, target_fah
     )
@@ -1152,7 +1146,7 @@ def make_evaluation_figures(
         )
         threshold = float(row.threshold.iloc[0]) if len(row) else float("nan")
         alarm_path = (paths.get("alarms") or {}).get(fold)
-        alarms = _read_parquet(alarm_path) if alarm_path else pd.DataFrame()
+        alarms = pd.read_parquet(alarm_path) if alarm_path else pd.DataFrame()
         fig = plot_risk_timeline(
             preds[fold],
             files,
