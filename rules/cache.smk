@@ -64,7 +64,13 @@ rule features_case:
         step_sec=config["windows"]["step_sec"],
         sfreq=config["preprocess"]["target_sfreq"],
         data_source=DATA_SOURCE,
-        code=code_hash("features", "windows.py"),
+        code=code_hash(  # not features/relative.py: the models apply it when they load
+            "features/__init__.py",
+            "features/spectral.py",
+            "features/temporal.py",
+            "features/table.py",
+            "windows.py",
+        ),
     script:
         "../scripts/features_case.py"
 

@@ -179,3 +179,15 @@ def case_raw_inputs(wildcards):
         if role in metadata:
             inputs[role] = dataset_input([metadata[role]])[0]
     return inputs
+
+
+# Code behind FusionNet's training (both train_fusion and its comparison variants).
+FUSION_CODE = code_hash(
+    "models",
+    "train",
+    "alarms",
+    "folds.py",
+    "splits.py",
+    "features/relative.py",
+    "recent.py",
+)

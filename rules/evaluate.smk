@@ -27,7 +27,13 @@ rule evaluate_fold:
         alarms=config["alarms"],
         evaluation=config["evaluation"],
         data_source=DATA_SOURCE,
-        code=code_hash("evaluation.py", "alarms", "window_metrics.py", "calibration.py"),
+        code=code_hash(
+            "evaluation.py",
+            "alarms",
+            "recent.py",
+            "window_metrics.py",
+            "calibration.py",
+        ),
     script:
         "../scripts/evaluate_fold.py"
 
@@ -90,7 +96,7 @@ rule alarm_ablation:
         labels=config["labels"],
         alarms=config["alarms"],
         evaluation=config["evaluation"],
-        code=code_hash("evaluation.py", "summary.py", "alarms"),
+        code=code_hash("evaluation.py", "summary.py", "alarms", "recent.py"),
     script:
         "../scripts/alarm_ablation.py"
 

@@ -55,8 +55,11 @@ rule train_baseline:
     params:
         cases=fold_cases,
         baseline=config["baseline"],
+        relative_min=config["features"]["relative_min"],
         data_source=DATA_SOURCE,
-        code=code_hash("models/baseline.py", "folds.py"),
+        code=code_hash(
+            "models/baseline.py", "folds.py", "features/relative.py", "recent.py"
+        ),
     script:
         "../scripts/train_baseline.py"
 
@@ -100,8 +103,9 @@ rule train_fusion:
         fusion=FUSION_PARAMS,
         device=config["fusion"]["device"],
         labels=config["labels"],
+        relative_min=config["features"]["relative_min"],
         data_source=DATA_SOURCE,
-        code=code_hash("models", "train", "alarms", "folds.py", "splits.py"),
+        code=FUSION_CODE,
     script:
         "../scripts/train_fusion.py"
 
@@ -122,8 +126,9 @@ use rule train_fusion as train_fusion_variant with:
         ),
         device=config["fusion"]["device"],
         labels=config["labels"],
+        relative_min=config["features"]["relative_min"],
         data_source=DATA_SOURCE,
-        code=code_hash("models", "train", "alarms", "folds.py", "splits.py"),
+        code=FUSION_CODE,
 
 
 rule compare_variants:

@@ -6,6 +6,7 @@ log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
 
 import json
 
+from preictal.features.relative import with_relative_features
 from preictal.folds import read_case_tables, run_train_model
 from preictal.models.baseline import BaselineParams
 
@@ -17,7 +18,10 @@ run_train_model(
     w.fold,
     i.split,
     json.loads(open(i.split_manifest).read()),
-    read_case_tables(p.cases, windows=i.windows, labels=i.labels, features=i.features),
+    with_relative_features(
+        read_case_tables(p.cases, windows=i.windows, labels=i.labels, features=i.features),
+        p.relative_min,
+    ),
     params=params,
     data_source=p.data_source,
     out_model=o.model,

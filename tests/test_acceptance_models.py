@@ -1,5 +1,5 @@
-"""Acceptance of the models on the synthetic default (6 cases, 5 patients, 3 seizures each, 4 h per
-case): with the planted preictal effect every model beats chance in `loso` and `within`, and
+"""Acceptance of the models on the synthetic default (6 cases, 5 patients, 6 lead seizures and 6 h
+per case): with the planted preictal effect every model beats chance in `loso` and `within`, and
 within-patient beats cross-patient; on the negative control (``synthetic.effect_size: 0``) the
 validation and test AUROCs stay in the range expected by chance. This is the leakage guard: a
 model that sees its test patient, or windows next to its test windows, scores above chance on the
@@ -25,6 +25,8 @@ import pytest
 from scipy.stats import binom, combine_pvalues
 from test_workflow import snakemake
 
+from preictal.final_summary import best_model
+
 pytestmark = pytest.mark.workflow
 
 TABLE = "results/tables/window_auroc.csv"
@@ -36,19 +38,27 @@ def window_auroc(work) -> pd.DataFrame:
     return table[table.skipped.isna()]
 
 
+SUMMARIES = ["results/loso_summary.csv", "results/within_summary.csv"]
+
+
 @pytest.fixture(scope="module")
-def effect(tmp_path_factory) -> pd.DataFrame:
+def effect_work(tmp_path_factory):
+    """The default config, evaluated at the window and the alarm level."""
     work = tmp_path_factory.mktemp("effect")
-    snakemake(work, TABLE, config={})  # the default config
-    return window_auroc(work)
+    snakemake(work, TABLE, *SUMMARIES, config={})
+    return work
+
+
+@pytest.fixture(scope="module")
+def effect(effect_work) -> pd.DataFrame:
+    return window_auroc(effect_work)
 
 
 @pytest.fixture(scope="module")
 def null_work(tmp_path_factory):
     """The negative control, evaluated at the alarm level too (thresholds, chance tests)."""
     work = tmp_path_factory.mktemp("null")
-    summaries = ["results/loso_summary.csv", "results/within_summary.csv"]
-    snakemake(work, TABLE, *summaries, config={"synthetic": {"effect_size": 0.0}})
+    snakemake(work, TABLE, *SUMMARIES, config={"synthetic": {"effect_size": 0.0}})
     return work
 
 
@@ -96,6 +106,27 @@ def test_negative_control_stays_within_chance(null):
         p = combine_pvalues(rows.p_chance, method="fisher").pvalue
         assert p > 1e-3, f"{split}/{model}/{part}: above chance on the negative control ({p})"
         assert abs(rows.auroc.mean() - 0.5) < 0.15, (split, model, part, rows.auroc.tolist())
+
+
+def test_effect_alarms_beat_chance_for_most_patients(effect_work):
+    """Issue 5's synthetic check with the effect: at FAH <= 0.5 (the d-corrected random-predictor
+    test, d = 4 targets), most leave-one-patient-out test patients are significantly above chance
+    for the model chosen on validation and for every feature baseline (whose cohort tests reject
+    too), and within-patient every model's cohort test rejects. Not met, and said in
+    docs/EVALUATION.md: FusionNet's cross-patient alarms (its spectrogram branch sees each patient
+    at its own level, so validation thresholds do not transfer), and most patients within-patient
+    (two test seizures each, both must be caught)."""
+    chosen = best_model(pd.read_csv(effect_work / "results/loso_results.csv"))
+    summary = pd.read_csv(effect_work / "results/loso_summary.csv")
+    loso = summary[np.isclose(summary.target_fah, 0.5)].set_index("model")
+    for model in {chosen, "logreg", "mlp", "xgboost"}:
+        row = loso.loc[model]
+        assert row.n_patients_tested == 5
+        assert row.n_patients_significant > row.n_patients_tested / 2, (model, row)
+        assert row.cohort_p < 1e-3, (model, row)
+    summary = pd.read_csv(effect_work / "results/within_summary.csv")
+    within = summary[np.isclose(summary.target_fah, 0.5)].set_index("model")
+    assert len(within) == 4 and (within.cohort_p < 1e-3).all(), within.cohort_p
 
 
 @pytest.mark.parametrize("split", ["loso", "within"])

@@ -5,6 +5,7 @@ NaN policy on synthetic artifacts. No timing here (see benchmarks/bench_features
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.signal as ss
 import scipy.stats as st
@@ -497,3 +498,71 @@ def test_one_channel_and_custom_pairs(sig):
     assert conn.shape[1] == len(feature_names("connectivity_light", 3, channel_pairs=pairs)) == 72
     full = compute_channel_features(sig, SF, feature_set="connectivity_light", channel_pairs=pairs)
     np.testing.assert_array_equal(conn[:, 68:70], full["coh_alpha"].astype(np.float32))
+
+
+# --- Relative features (features.relative_min) ------------------------------------------------
+
+
+def relative_reference(features, windows, minutes, min_windows):
+    """Window by window: the features minus the median of the earlier good windows of the same
+    segment that ended within ``minutes``; 0 without enough of them."""
+    names = [c for c in features.columns if c != "window"]
+    values = features[names].to_numpy(float)
+    good = ~windows.bad.to_numpy()
+    end, seg = windows.end_sec.to_numpy(), windows.segment.to_numpy()
+    out = np.zeros_like(values)
+    for i in range(len(values)):
+        earlier = good & (seg == seg[i]) & (end < end[i]) & (end >= end[i] - minutes * 60)
+        if earlier.sum() >= min_windows:
+            out[i] = values[i] - np.median(values[earlier], axis=0)
+    return out
+
+
+def relative_case(seed=0, n=400):
+    rng = np.random.default_rng(seed)
+    start = np.arange(n) * 5.0 + np.where(np.arange(n) >= 250, 3000.0, 0.0)  # a gap, new segment
+    windows = pd.DataFrame(
+        {
+            "window": np.arange(n),
+            "end_sec": start + 10,
+            "segment": (np.arange(n) >= 250).astype(int),
+            "bad": rng.random(n) < 0.1,
+        }
+    )
+    features = pd.DataFrame(
+        {"window": np.arange(n), "a": rng.normal(size=n), "b": rng.gamma(2, size=n)}
+    )
+    return features, windows
+
+
+def test_relative_features_match_the_window_by_window_reference():
+    from preictal.features.relative import relative_features
+
+    features, windows = relative_case()
+    got = relative_features(features, windows, minutes=5, min_windows=12)
+    want = relative_reference(features, windows, 5, 12)
+    assert list(got.columns) == ["window", "a", "b"] and got.window.equals(features.window)
+    np.testing.assert_allclose(got[["a", "b"]].to_numpy(), want, rtol=1e-6, atol=1e-6)
+    assert (got.a.iloc[:13] == 0).all() and (got.a.iloc[250:263] == 0).all()  # no baseline yet
+    assert (got.a.iloc[100:200] != 0).all()
+
+
+def test_relative_features_are_causal_and_remove_a_patient_level():
+    from preictal.features.relative import relative_features, with_relative_features
+
+    features, windows = relative_case()
+    base = relative_features(features, windows, minutes=60)
+    future = features.copy()
+    future.loc[200:, ["a", "b"]] += 100.0  # changing later windows leaves earlier ones alone
+    np.testing.assert_array_equal(
+        relative_features(future, windows, minutes=60).iloc[:200], base.iloc[:200]
+    )
+    shifted = features.assign(a=features.a + 7.0, b=features.b + 3.0)  # a patient's level
+    np.testing.assert_allclose(
+        relative_features(shifted, windows, minutes=60)[["a", "b"]], base[["a", "b"]], atol=1e-5
+    )
+    tables = {"chb01": {"features": features, "windows": windows}}
+    assert with_relative_features(tables, None) is tables
+    assert with_relative_features(tables, 60)["chb01"]["features"].equals(base)
+    with pytest.raises(ValueError, match="not aligned"):
+        relative_features(features.iloc[::-1], windows, minutes=60)

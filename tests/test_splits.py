@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 
 from preictal.models.baseline import BaselineParams, fit_baseline, predict_logit, training_rows
-from preictal.splits import SplitParams, assert_disjoint, build_split, loso_parts
+from preictal.splits import (
+    SplitParams,
+    assert_disjoint,
+    build_split,
+    loso_parts,
+    within_lead_shares,
+)
 
 PATIENTS = {"chb21": "chb01"}
 
@@ -72,13 +78,47 @@ def test_loso_needs_three_patients(tables):
 def test_within_is_whole_files_in_time_order(tables):
     split, manifest = build_split("within", "chb01", tables, PATIENTS, SplitParams())
     assert set(split.case) == {"chb01", "chb21"}
-    # chb01 and chb21 each hold 3 lead seizures (6 in all): 4 train, 1 val, 1 test.
-    assert manifest["lead_seizures"] == {"train": 4, "val": 1, "test": 1}
-    assert manifest["files"]["train"][-1] == "chb21/chb21_02.edf"
-    assert manifest["files"]["val"] == ["chb21/chb21_03.edf"]
-    assert manifest["files"]["test"] == ["chb21/chb21_04.edf"]
+    # chb01 and chb21 each hold 3 lead seizures (6 in all): 3 train, 1 val, 2 test.
+    assert manifest["lead_seizures"] == {"train": 3, "val": 1, "test": 2}
+    assert manifest["files"]["train"][-1] == "chb01/chb01_04.edf"
+    assert manifest["files"]["val"] == ["chb21/chb21_01.edf", "chb21/chb21_02.edf"]
+    assert manifest["files"]["test"] == ["chb21/chb21_03.edf", "chb21/chb21_04.edf"]
     per_file = split.merge(tables["chb21"]["windows"][["window", "file"]], on="window")
     assert per_file[per_file.case == "chb21"].groupby("file").part.nunique().eq(1).all()
+
+
+def test_within_counts_each_seizure_in_the_part_of_its_file():
+    t = case_tables("chb03", seizure_files=(0, 1, 2, 3))
+    second = {"file": "chb03_03.edf", "onset_sec": t["files"].start_sec[2] + 3000, "lead": True}
+    t["seizures"] = pd.concat([t["seizures"], pd.DataFrame([second])], ignore_index=True)
+    # 5 lead seizures: 2 train, 1 val (in file 3), 2 test; but file 3 holds a second one, and
+    # whole files move, so that one is a validation seizure and the test part holds one.
+    split, manifest = build_split("within", "chb03", {"chb03": t}, {}, SplitParams())
+    assert manifest["files"]["val"] == ["chb03/chb03_03.edf"]
+    assert manifest["lead_seizures"] == {"train": 2, "val": 2, "test": 1}
+
+
+def test_default_within_split_leaves_most_chbmit_patients_two_test_seizures(chbmit_meta):
+    """One test seizure can never pass the chance test (docs/EVALUATION.md), so the default
+    train_frac must leave two or more for most CHB-MIT patients; 0.7 would leave one for 16 of 20."""
+    from preictal.chbmit.summary import parse_summary
+    from preictal.chbmit.timeline import build_timeline
+    from preictal.labels import seizure_ledger
+
+    leads = {}
+    for summary in sorted(chbmit_meta.glob("chb*-summary.txt")):
+        case = summary.name[:5]
+        ledger = seizure_ledger(*build_timeline(parse_summary(summary, case)))
+        patient = PATIENTS.get(case, case)
+        leads[patient] = leads.get(patient, 0) + int((ledger.lead & ledger.scorable).sum())
+    eligible = [n for n in leads.values() if n >= SplitParams().min_lead_seizures]
+    assert len(eligible) == 20
+
+    def n_test(n, params):
+        return n - sum(within_lead_shares(n, params))
+
+    assert sum(n_test(n, SplitParams()) >= 2 for n in eligible) == 13
+    assert sum(n_test(n, SplitParams(train_frac=0.7)) >= 2 for n in eligible) == 4
 
 
 def test_within_skips_patients_with_few_lead_seizures():

@@ -395,3 +395,21 @@ def test_best_by_fah_and_excluded_validation_windows(tmp_path):
     assert best["val_sens_at_fah"] == 0.6 and a["best_val_sens_at_fah"] == 0.6
     assert not (tmp_path / "b/best_by_fah.pt").exists()
     assert math.isnan(b["best_val_sens_at_fah"]) and b["val_n_pos"] == a["val_n_pos"]
+
+
+def test_run_key_changes_with_every_training_input():
+    """A resumable FusionNet run is keyed on its configuration, seed and inputs: a checkpoint
+    trained on other labels or other features (e.g. features.relative_min) is never resumed."""
+    import pandas as pd
+
+    from preictal.models.fusion_fold import RUN_INPUT_COLUMNS, FusionParams, run_key
+
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({c: rng.integers(0, 2, 50) for c in RUN_INPUT_COLUMNS})
+    X = rng.normal(size=(50, 4)).astype(np.float32)
+    key = run_key(FusionParams(), table, X, seed=1)
+    assert run_key(FusionParams(), table.copy(), X.copy(), seed=1) == key
+    assert run_key(FusionParams(), table, X, seed=2) != key
+    assert run_key(FusionParams(), table.assign(y_cls=1 - table.y_cls), X, seed=1) != key
+    assert run_key(FusionParams(), table, X - np.median(X, axis=0), seed=1) != key
+    assert run_key(FusionParams(interictal_ratio=3), table, X, seed=1) != key

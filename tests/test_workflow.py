@@ -253,6 +253,11 @@ def test_rerun_scope(done, tmp_path):
             }
             | EVALUATION,
         ),
+        # Relative features are applied when the models load them: retrain, never recompute.
+        (
+            {"features": {"relative_min": 30}},
+            {"train_baseline", "train_fusion", "window_auroc", "all"} | EVALUATION,
+        ),
         # A model setting retrains the models only, and evaluates them again.
         (
             {"baseline": {"interictal_ratio": 2}},

@@ -27,7 +27,7 @@ PARTS = ("train", "val", "test")
 @dataclass(frozen=True)
 class SplitParams:
     val_patients: int = 2
-    train_frac: float = 0.7
+    train_frac: float = 0.5
     min_lead_seizures: int = 3
 
 
@@ -82,6 +82,13 @@ def loso_split(
     return table, manifest
 
 
+def within_lead_shares(n: int, params: SplitParams) -> tuple[int, int]:
+    """How many of a patient's ``n`` lead seizures (n >= 3) go to training and to validation; the
+    test part gets the rest (before whole files move a shared file's seizures to validation)."""
+    n_train = min(max(1, round(params.train_frac * n)), n - 2)
+    return n_train, max(1, (n - n_train) // 2)
+
+
 def within_split(
     patient: str,
     windows: Mapping[str, pd.DataFrame],
@@ -112,9 +119,7 @@ def within_split(
             f"{patient}: {len(leads)} lead seizure(s), fewer than min_lead_seizures="
             f"{params.min_lead_seizures}"
         )
-    n = len(leads)
-    n_train = min(max(1, round(params.train_frac * n)), n - 2)
-    n_val = max(1, (n - n_train) // 2)
+    n_train, n_val = within_lead_shares(len(leads), params)
     position = {cf: i for i, cf in enumerate(order)}
     cut_train = position[leads[n_train - 1]]  # last file of training
     cut_val = position[leads[n_train + n_val - 1]]  # last file of validation
@@ -137,7 +142,9 @@ def within_split(
     )
     manifest.update(
         {
-            "lead_seizures": {"train": n_train, "val": n_val, "test": n - n_train - n_val},
+            # Counted by the part of each seizure's file: whole files move, so a seizure that
+            # shares a file with the last validation seizure is a validation seizure.
+            "lead_seizures": {p: sum(part_of_file[s] == p for s in leads) for p in PARTS},
             "files": {
                 part: [f"{c}/{f}" for (c, f) in order if part_of_file[(c, f)] == part]
                 for part in PARTS

@@ -43,6 +43,8 @@ import numpy as np
 import pandas as pd
 from scipy.signal import lfilter
 
+from preictal.recent import recent_median
+
 SMOOTHING = ("none", "ema", "moving_average")
 
 
@@ -187,14 +189,14 @@ def with_baseline(series: WindowSeries, params: AlarmParams) -> WindowSeries:
     if params.baseline_min is None:
         return series
     logit = np.where(series.good, _logit(series.score), np.nan)
-    base = np.full(len(series), np.nan)
-    window = f"{params.baseline_min * 60.0:.6f}s"
-    for key in np.unique(series.key):
-        rows = np.flatnonzero(series.key == key)
-        s = pd.Series(logit[rows], index=pd.to_datetime(series.end_sec[rows], unit="s"))
-        # closed="left": windows that ended in [t - window, t), never the window itself.
-        med = s.rolling(window, closed="left", min_periods=params.baseline_min_windows).median()
-        base[rows] = med.to_numpy()
+    base = recent_median(
+        logit,
+        series.end_sec,
+        series.key,
+        series.good,
+        params.baseline_min,
+        params.baseline_min_windows,
+    )
     z = logit - base
     score = np.where(np.isfinite(z), 1 / (1 + np.exp(-np.where(np.isfinite(z), z, 0))), np.nan)
     return replace(series, score=score, good=series.good & np.isfinite(score))

@@ -112,7 +112,7 @@ def fit_fusion_fold(
     tp = TrainParams(**{**params.train, "seed": seed % 2**31})
     torch.manual_seed(seed % 2**31)  # the initial weights, identical in every process
     net = FusionNet(n_features=X.shape[1] if params.use_features else 0, **params.net)
-    _clear_stale_run(out_dir, run_key(params, split, seed))
+    _clear_stale_run(out_dir, run_key(params, table, X, seed))
     summary = train_fold(
         net,
         dataset(pick, augment(params.augment)),
@@ -185,11 +185,17 @@ def augment(config: dict) -> Augment | None:
     return Augment(**{k: tuple(v) if isinstance(v, list) else v for k, v in config.items()})
 
 
-def run_key(params: FusionParams, split: pd.DataFrame, seed: int) -> str:
-    """What a resumable run depends on: a checkpoint of another configuration is never resumed."""
+RUN_INPUT_COLUMNS = ["case", "window", "part", "start_sample", "bad", "y_cls", "y_soft", "y_tte"]
+
+
+def run_key(params: FusionParams, table: pd.DataFrame, X: np.ndarray, seed: int) -> str:
+    """What a resumable run depends on: the configuration, the seed, and the fold's inputs (split,
+    labels, features as the model sees them), so that a checkpoint trained on anything else is
+    never resumed."""
     h = hashlib.sha256(json.dumps(asdict(params), sort_keys=True).encode())
     h.update(str(seed).encode())
-    h.update(pd.util.hash_pandas_object(split, index=False).to_numpy().tobytes())
+    h.update(pd.util.hash_pandas_object(table[RUN_INPUT_COLUMNS], index=False).to_numpy().tobytes())
+    h.update(np.ascontiguousarray(X, dtype=np.float32).tobytes())
     return h.hexdigest()[:16]
 
 

@@ -56,11 +56,15 @@ class SyntheticSpec:
 
     seed: int = 20261125
     cases: tuple[str, ...] = ("chb01", "chb02", "chb03", "chb04", "chb05", "chb21")
-    files_per_case: int = 4
+    files_per_case: int = 6
     file_min: float = 60.0
-    seizures_per_case: int = 3
+    seizures_per_case: int = 6
     seizure_sec: tuple[float, float] = (20.0, 90.0)
     min_separation_min: float = 40.0
+    # Lead seizures start at least this long into their file and share no file while files
+    # allow, so that a within-patient part (whole files) holds whole preictal periods; None:
+    # anywhere after the file's first minute.
+    lead_file_margin_min: float | None = 12.0
     long_gap_min: tuple[float, float] = (10.0, 60.0)
     sfreq: int = 256
     effect_size: float = 1.0
@@ -234,13 +238,20 @@ def _place_seizures(
             )
         )
     first, last = files[0].start_sec + 20 * 60.0, files[-1].end_sec - 120.0
+    if spec.lead_file_margin_min is None:
+        margin, per_file = 60.0, spec.seizures_per_case
+    else:
+        margin = max(60.0, spec.lead_file_margin_min * 60.0)
+        per_file = -(-spec.seizures_per_case // len(files))  # ceil: usually one per file
     n_lead = len(placed)
     for _ in range(20000):
         if n_lead >= spec.seizures_per_case:
             break
         onset, dur = rng.uniform(first, last), rng.uniform(*spec.seizure_sec)
         f = fits(onset, dur)
-        if f is None or onset - f.start_sec < 60.0:
+        if f is None or onset - f.start_sec < margin:
+            continue
+        if sum(s.file == f.name and s.role != "cluster" for s in placed) >= per_file:
             continue
         leader = _make(f, onset, dur, "lead")
         if "seizure_cluster" in quirks and not any(s.role == "cluster" for s in placed):
@@ -257,7 +268,8 @@ def _place_seizures(
     if n_lead < spec.seizures_per_case:
         raise ValueError(
             f"synthetic: cannot place {spec.seizures_per_case} seizures "
-            f"{spec.min_separation_min:g} min apart (with the planned quirks) in "
+            f"{spec.min_separation_min:g} min apart (with the planned quirks and "
+            f"lead_file_margin_min={spec.lead_file_margin_min}) in "
             f"{len(files)} files of {spec.file_min:g} min; raise file_min or files_per_case"
         )
     placed.sort(key=lambda s: s.onset_sec)

@@ -1,0 +1,51 @@
+"""Features relative to the patient's recent level (``features.relative_min``).
+
+Cross-patient models see each patient's features at a patient-specific level (amplitude, electrode
+gains, background rhythm), so a model trained on some patients puts another patient's windows on
+another level, and a tree model may not rank them at all. Each window's features minus their
+median over the same timeline's good windows that ended in the previous ``minutes`` remove that
+level without labels and without looking ahead (:func:`preictal.recent.recent_median`). A window
+with fewer than ``min_windows`` earlier good windows (the start of a recording) gets 0, "at the
+patient's level". The models are trained and scored on the same relative features.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from preictal.recent import recent_median
+
+
+def relative_features(
+    features: pd.DataFrame, windows: pd.DataFrame, minutes: float, min_windows: int = 12
+) -> pd.DataFrame:
+    """``features`` (a ``window`` column and one column per feature, aligned with ``windows``) minus
+    each feature's causal recent median on the window's timeline (case file segment)."""
+    if not features.window.equals(windows.window):
+        raise ValueError("features and windows are not aligned on `window`")
+    names = [c for c in features.columns if c != "window"]
+    values = features[names].to_numpy(dtype=float)
+    level = recent_median(
+        values,
+        windows.end_sec.to_numpy(dtype=float),
+        windows.segment.to_numpy(),
+        ~windows.bad.to_numpy(dtype=bool) & np.isfinite(values).all(axis=1),
+        minutes,
+        min_windows,
+    )
+    relative = np.where(np.isfinite(level), values - level, 0.0)
+    out = pd.DataFrame(relative.astype(np.float32), columns=names, index=features.index)
+    out.insert(0, "window", features.window.to_numpy())
+    return out
+
+
+def with_relative_features(tables: dict[str, dict], minutes: float | None) -> dict[str, dict]:
+    """``{case: {"windows", "features", ...}}`` with relative features; unchanged when ``minutes``
+    is None."""
+    if minutes is None:
+        return tables
+    return {
+        case: {**t, "features": relative_features(t["features"], t["windows"], minutes)}
+        for case, t in tables.items()
+    }
