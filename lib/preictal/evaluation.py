@@ -10,7 +10,7 @@ the validation rows only, and `check_parts` asserts that validation and test sha
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -305,9 +305,11 @@ def run_evaluate_fold(
         (calibration if evaluation else pd.DataFrame()).to_csv(tmp, index=False)
     with atomic_path(out["curve"]) as tmp:
         (evaluation.val_curve if evaluation else pd.DataFrame()).to_csv(tmp, index=False)
+    # The post-processing goes with the alarms, so that the replay app starts from it.
+    alarms = asdict(AlarmParams.from_config(alarm_params))
     for key, table in (("seizures", "test_seizures"), ("alarms", "test_alarms")):
         frame = getattr(evaluation, table) if evaluation else pd.DataFrame()
-        write_parquet(out[key], frame, metadata={**meta, "skipped": skipped})
+        write_parquet(out[key], frame, metadata={**meta, "skipped": skipped, "alarms": alarms})
     return results
 
 

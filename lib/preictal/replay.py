@@ -1,0 +1,225 @@
+"""What the replay app (``app/app.py``) shows, read from ``results/`` only.
+
+The app is a thin Streamlit layer over this module, so everything it computes is tested here:
+which folds and models have predictions, a patient's gap-aware timeline (files, gaps, seizures),
+the EEG of the time window in view (read from the per-case float16 memmap, never the whole
+signal), and the alarms at any threshold, computed with the evaluation's own code
+(:class:`preictal.alarms.PartEvaluator`), so that a tuned threshold gives the evaluation's numbers.
+Nothing is written, and nothing is unpickled: Parquet, CSV, JSON and ``.npy`` (``allow_pickle``
+off) only.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from preictal.alarms import AlarmParams, PartEvaluator
+from preictal.io import read_parquet_metadata
+
+MAIN_TARGET = "results/loso_summary.csv"
+RUN_COMMAND = f"snakemake --cores 8 {MAIN_TARGET}"
+MAX_POINTS_PER_CHANNEL = 4000  # EEG samples drawn per channel; longer views are decimated
+
+
+class MissingResults(Exception):
+    """The results the app needs are not there; the message says which target builds them."""
+
+
+@dataclass(frozen=True)
+class Run:
+    split: str
+    fold: str
+    model: str
+
+
+class Results:
+    """Paths and readers of one ``results/`` folder."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    # --- What is there --------------------------------------------------------------------------
+
+    def runs(self) -> list[Run]:
+        """Every (split, fold, model) with predictions and tuned thresholds (skipped folds are
+        left out), sorted."""
+        found = []
+        for pred in sorted(self.root.glob("folds/*/*/*/predictions.parquet")):
+            model, fold, split = pred.parent.name, pred.parent.parent.name, pred.parents[2].name
+            evaluated = self.root / "eval" / split / fold / model / "results.csv"
+            if evaluated.is_file() and _has_thresholds(pd.read_csv(evaluated)):
+                found.append(Run(split, fold, model))
+        if not found:
+            raise MissingResults(
+                f"No evaluated predictions under {self.root}/folds and {self.root}/eval. "
+                f"Run `{RUN_COMMAND}` first (or `snakemake --cores 8` for every split)."
+            )
+        return found
+
+    def predictions(self, run: Run) -> pd.DataFrame:
+        """The fold's scored windows (validation and test), sorted by case and time."""
+        path = self.root / "folds" / run.split / run.fold / run.model / "predictions.parquet"
+        preds = pd.read_parquet(path)
+        if preds.empty:
+            raise MissingResults(f"{path}: no predictions (the fold was skipped)")
+        return preds.sort_values(["case", "start_sec"], kind="stable").reset_index(drop=True)
+
+    def operating_points(self, run: Run) -> pd.DataFrame:
+        """The evaluation's tuned thresholds, one row per FAH target, with the test metrics."""
+        path = self.root / "eval" / run.split / run.fold / run.model / "results.csv"
+        table = pd.read_csv(path)
+        if not _has_thresholds(table):
+            raise MissingResults(f"{path}: no tuned thresholds ({table.skipped.iloc[0]})")
+        return table
+
+    def candidate_thresholds(self, run: Run) -> np.ndarray:
+        """The thresholds the validation sweep tried, plus the tuned ones: the slider's stops."""
+        curve = pd.read_csv(self.root / "eval" / run.split / run.fold / run.model / "val_curve.csv")
+        tuned = self.operating_points(run).threshold.dropna().to_numpy()
+        values = np.unique(np.concatenate([curve.threshold.to_numpy(dtype=float), tuned]))
+        return values[np.isfinite(values)]
+
+    def alarm_params(self, run: Run) -> AlarmParams:
+        """The evaluation's post-processing, as recorded with its alarms."""
+        path = self.root / "eval" / run.split / run.fold / run.model / "test_alarms.parquet"
+        recorded = read_parquet_metadata(path).get("alarms")
+        if recorded is None:
+            raise MissingResults(
+                f"{path} does not record its post-processing; rerun `{RUN_COMMAND}`"
+            )
+        return AlarmParams(**recorded)
+
+    def files(self, cases: list[str]) -> pd.DataFrame:
+        return self._stack([self.root / "index" / c / "files.parquet" for c in cases])
+
+    def seizures(self, cases: list[str]) -> pd.DataFrame:
+        return self._stack([self.root / "labels" / f"{c}_seizures.parquet" for c in cases])
+
+    def label_params(self, case: str) -> dict:
+        return read_parquet_metadata(self.root / "labels" / f"{case}_seizures.parquet")["labels"]
+
+    def data_source(self, run: Run) -> dict:
+        path = self.root / "folds" / run.split / run.fold / run.model / "predictions.parquet"
+        return read_parquet_metadata(path).get("data_source", {})
+
+    def cache_manifest(self, case: str) -> dict:
+        return json.loads((self.root / "cache" / case / "manifest.json").read_text())
+
+    def blocks(self, case: str) -> pd.DataFrame:
+        return pd.read_parquet(self.root / "cache" / case / "blocks.parquet")
+
+    def signal(self, case: str) -> np.ndarray:
+        """The case's preprocessed signal as a read-only memmap ([channels, samples], µV)."""
+        path = self.root / "cache" / case / "signal.npy"
+        if not path.is_file():
+            raise MissingResults(f"{path} is missing; rerun `{RUN_COMMAND}`")
+        return np.load(path, mmap_mode="r", allow_pickle=False)
+
+    def _stack(self, paths: list[Path]) -> pd.DataFrame:
+        missing = [str(p) for p in paths if not p.is_file()]
+        if missing:
+            raise MissingResults(f"missing {', '.join(missing)}; rerun `{RUN_COMMAND}`")
+        return pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
+
+
+def _has_thresholds(results: pd.DataFrame) -> bool:
+    """A fold's results.csv with tuned thresholds (a skipped fold has none)."""
+    return "threshold" in results and bool(results.threshold.notna().any())
+
+
+# --- The EEG in view -----------------------------------------------------------------------------
+
+
+@dataclass
+class EegPiece:
+    """One recorded stretch inside the view: times (s on the timeline) and data [channels, n]."""
+
+    file: str
+    times: np.ndarray
+    data: np.ndarray
+
+
+def eeg_in_view(
+    signal: np.ndarray,
+    blocks: pd.DataFrame,
+    sfreq: float,
+    t0: float,
+    t1: float,
+    channels: list[int],
+    segment: int | None = None,
+    max_points: int = MAX_POINTS_PER_CHANNEL,
+) -> list[EegPiece]:
+    """The selected channels of every block (file) overlapping [t0, t1), read from ``signal`` (a
+    memmap: only those columns are read) and decimated to at most ``max_points`` samples per
+    channel over the whole view. Gaps between blocks stay gaps (separate pieces)."""
+    if t1 <= t0:
+        raise ValueError(f"empty view: [{t0}, {t1})")
+    step = max(1, int(np.ceil((t1 - t0) * sfreq / max_points)))
+    pieces = []
+    for b in blocks.sort_values("start_sec").itertuples():
+        if segment is not None and b.segment != segment:
+            continue
+        lo = max(t0, b.start_sec)
+        hi = min(t1, b.start_sec + b.n_samples / sfreq)
+        if hi <= lo:
+            continue
+        a = int(np.ceil((lo - b.start_sec) * sfreq))
+        z = int(np.floor((hi - b.start_sec) * sfreq))
+        if z <= a:
+            continue
+        # Row by row with a basic slice: only the columns in view are read from the memmap.
+        cut = slice(b.offset + a, b.offset + z, step)
+        data = np.stack([np.asarray(signal[c, cut], dtype=np.float32) for c in channels])
+        times = b.start_sec + np.arange(a, z, step) / sfreq
+        pieces.append(EegPiece(b.file, times, data))
+    return pieces
+
+
+# --- Alarms at a threshold -----------------------------------------------------------------------
+
+
+def part_of(
+    preds: pd.DataFrame, part: str, cases: list[str] | None = None, file: str | None = None
+) -> pd.DataFrame:
+    """The windows of ``part``, of ``cases`` (all when None) and of ``file`` (all when None)."""
+    rows = preds[preds.part == part]
+    if cases is not None:
+        rows = rows[rows.case.isin(cases)]
+    return rows[rows.file == file] if file is not None else rows
+
+
+def evaluator(
+    preds_part: pd.DataFrame,
+    seizures: pd.DataFrame,
+    files: pd.DataFrame,
+    label_params: dict,
+    alarm_params: AlarmParams,
+) -> PartEvaluator:
+    """The evaluation's own scorer for one part: smoothing and detection prepared once, so that
+    each threshold costs a few array operations."""
+    return PartEvaluator(preds_part, seizures, files, label_params, alarm_params)
+
+
+def alarms_at(part: PartEvaluator, threshold: float) -> tuple[pd.DataFrame, dict]:
+    """The alarms (case, segment, time_sec, kind: true / false / excluded) and the metrics
+    summary (FAH, sensitivity, time to warning, time in warning, counts) at ``threshold``."""
+    m = part.metrics(threshold)
+    return m.alarms, m.summary()
+
+
+def smoothed_risk(part: PartEvaluator, preds_part: pd.DataFrame) -> pd.DataFrame:
+    """The post-processed risk per window of the part (the value compared with the threshold),
+    in the order of ``preds_part``, with the window times and the bad flag."""
+    s = part.series
+    risk = np.full(len(preds_part), np.nan)
+    risk[s.row] = part.smoothed
+    return preds_part[["case", "segment", "start_sec", "end_sec", "bad", "score"]].assign(risk=risk)
+
+
+def params_dict(params: AlarmParams) -> dict:
+    return asdict(params)
