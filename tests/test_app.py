@@ -176,6 +176,12 @@ def test_channels_and_view(app):
     assert not app.exception
 
 
+def snapshot(folder: Path) -> dict:
+    return {
+        str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()
+    }
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -190,6 +196,7 @@ def test_app_in_headless_chromium(results, tmp_path):
     assert (BROWSER / "node_modules" / "playwright-core").is_dir(), (
         "run npm ci --prefix tests/browser"
     )
+    before = snapshot(results)
     port = free_port()
     env = {**os.environ, "PREICTAL_RESULTS": str(results), "HOME": str(tmp_path)}
     server = subprocess.Popen(
@@ -218,6 +225,7 @@ def test_app_in_headless_chromium(results, tmp_path):
         server.terminate()
         server.wait(timeout=30)
     assert out["offHost"] == [] and out["errors"] == []
+    assert snapshot(results) == before  # the app wrote nothing under results/
     r = Results(results)
     first = r.runs()[0]  # the app's default selection: first split, fold and model
     preds = r.predictions(first)
@@ -231,3 +239,5 @@ def test_app_in_headless_chromium(results, tmp_path):
     assert float(out["after"]["threshold"]) < float(out["before"]["threshold"])
     assert out["after"]["alarms"] != out["before"]["alarms"]
     assert (tmp_path / "app_after.png").stat().st_size > 10_000  # the screenshot, kept there
+    replay = out["replay"]  # Play moved the cursor on the app's own timer; Pause held it
+    assert replay["playing"] > replay["start"] and replay["paused"] == replay["playing"]

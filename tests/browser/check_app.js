@@ -3,7 +3,9 @@
 // STEPS stops with the keyboard, read them again, save screenshots, and log every request that
 // left 127.0.0.1.
 // Usage: node check_app.js URL STEPS OUT_DIR [TOGGLE_LABEL...]  (toggles clicked first)
-// Prints JSON: {before: {threshold, alarms}, after: {threshold, alarms}, offHost: [urls], errors}.
+// Then click Play, wait for the cursor to move, click Pause.
+// Prints JSON: {before: {threshold, alarms}, after: {...}, replay: {start, playing, paused},
+// offHost: [urls], errors}.
 const { chromium } = require('playwright-core');
 const path = require('path');
 
@@ -66,6 +68,17 @@ async function reading(page) {
     await page.waitForTimeout(1000);
   }
   await page.screenshot({ path: path.join(outDir, 'app_after.png'), fullPage: true });
+  // Replay: Play advances the cursor on the app's timer; Pause stops it.
+  const cursor = () => page.evaluate(() => Number(document.querySelector('#app-cursor').textContent));
+  const start = await cursor();
+  await page.getByRole('button', { name: 'Play' }).click();
+  await page.waitForFunction(
+    c => Number(document.querySelector('#app-cursor')?.textContent) > c, start, { timeout: 60000 });
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await settled(page);
+  const replay = { start, playing: await cursor() };
+  await page.waitForTimeout(3000);
+  replay.paused = await cursor();
   await browser.close();
-  console.log(JSON.stringify({ before, after, offHost, errors }));
+  console.log(JSON.stringify({ before, after, replay, offHost, errors }));
 })().catch(e => { console.error(e); process.exit(2); });
