@@ -12,7 +12,7 @@ off) only.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -219,7 +219,3 @@ def smoothed_risk(part: PartEvaluator, preds_part: pd.DataFrame) -> pd.DataFrame
     risk = np.full(len(preds_part), np.nan)
     risk[s.row] = part.smoothed
     return preds_part[["case", "segment", "start_sec", "end_sec", "bad", "score"]].assign(risk=risk)
-
-
-def params_dict(params: AlarmParams) -> dict:
-    return asdict(params)
