@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from preictal.alarms import AlarmParams
+from preictal.alarms.postprocess import AlarmParams
 from preictal.replay import (
     RUN_COMMAND,
     MissingResults,

@@ -26,7 +26,8 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from preictal.cache import PreprocessParams, build_case_cache, preprocess, read_canonical  # noqa: E402
+from preictal.cache.store import PreprocessParams, build_case_cache, preprocess, read_canonical  # noqa: E402
+from preictal.cache.windows import WindowParams, build_window_table  # noqa: E402
 from preictal.chbmit.edf import read_edf_header  # noqa: E402
 from preictal.features.table import build_feature_table  # noqa: E402
 from preictal.io import write_parquet  # noqa: E402
@@ -34,7 +35,6 @@ from preictal.signal.montage import plan_montage  # noqa: E402
 from preictal.synthetic.dataset import patient_profile, write_edf  # noqa: E402
 from preictal.synthetic.plan import STANDARD_MONTAGE, SyntheticSpec  # noqa: E402
 from preictal.synthetic.signals import ArtifactRates, PreictalEffect, synthesize_recording  # noqa: E402
-from preictal.windows import WindowParams, build_window_table  # noqa: E402
 
 SFREQ = 256.0
 FEATURE_SET = "basic_plus"

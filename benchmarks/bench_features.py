@@ -29,7 +29,7 @@ import scipy  # noqa: E402
 import scipy.signal as ss  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from preictal.features import (  # noqa: E402
+from preictal.features.spectral import (  # noqa: E402
     DEFAULT_CHANNEL_PAIRS,
     FEATURE_SETS,
     compute_features,

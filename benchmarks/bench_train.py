@@ -49,7 +49,7 @@ CONFIGS = [  # (threads, channels_last, bf16, thp)
 def measure(threads: int, channels_last: bool, bf16: bool, batch: int, seconds: float) -> dict:
     import torch
 
-    from preictal.models.fusion_net import FusionNet
+    from preictal.models.fusion.net import FusionNet
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -93,8 +93,9 @@ def data_wait(n_windows: int, batch: int, threads: int, num_workers: int, bf16: 
     """Fraction of step time spent waiting for the loader, from train_fold's perf.csv."""
     import numpy as np
 
-    from preictal.models.fusion_net import FusionNet
-    from preictal.train import Augment, TrainParams, WindowDataset, train_fold
+    from preictal.models.fusion.data import Augment, WindowDataset
+    from preictal.models.fusion.loop import TrainParams, train_fold
+    from preictal.models.fusion.net import FusionNet
 
     rng = np.random.default_rng(0)
     step = 1280
@@ -161,10 +162,10 @@ def auroc_check_cache(folds: list[str], root: Path, threads: int, seed_ref: bool
     import yaml
     from sklearn.metrics import roc_auc_score
 
-    from preictal.folds import read_case_tables
-    from preictal.models.fusion_fold import FusionParams, fit_fusion_fold
+    from preictal.io import read_case_tables
+    from preictal.models.fusion.fit import FusionParams, fit_fusion_fold
     from preictal.splits import rotating_seed
-    from preictal.workflow import fusion_params
+    from preictal.workflow.config import fusion_params
 
     cfg_path = root / "workflow_config.yaml"
     params = FusionParams(**fusion_params(yaml.safe_load(cfg_path.read_text())["fusion"]))
@@ -226,8 +227,9 @@ def auroc_check_synthetic(threads: int, seed_ref: bool, n_windows: int = 1536) -
     import torch
     from sklearn.metrics import roc_auc_score
 
-    from preictal.models.fusion_net import FusionNet
-    from preictal.train import TrainParams, WindowDataset, predict, train_fold
+    from preictal.models.fusion.data import WindowDataset
+    from preictal.models.fusion.loop import TrainParams, predict, train_fold
+    from preictal.models.fusion.net import FusionNet
 
     rng = np.random.default_rng(0)
     win = 2560

@@ -4,7 +4,7 @@ from snakemake.utils import validate
 
 from preictal.chbmit.errors import DatasetError
 from preictal.synthetic.plan import dataset_paths
-from preictal.workflow import (
+from preictal.workflow.config import (
     case_edf_paths,
     case_summary_path,
     code_hash as _code_hash,

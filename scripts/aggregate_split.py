@@ -1,14 +1,14 @@
 """Collect one split's per-fold results and summarise them per model and FAH target."""
 
-from preictal.jobs import log_to_snakemake_log
+from preictal.workflow.job import log_to_snakemake_log
 
 log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
 
 import pandas as pd
 
-from preictal.evaluation import EvalParams
+from preictal.evaluate.aggregate import summarise
+from preictal.evaluate.fold import EvalParams
 from preictal.io import atomic_path
-from preictal.summary import summarise
 
 params = EvalParams.from_config(snakemake.params.evaluation)
 results = pd.concat(map(pd.read_csv, snakemake.input), ignore_index=True)

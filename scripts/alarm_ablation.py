@@ -1,10 +1,10 @@
-"""Alarm post-processing ablation over every fold and model (preictal.evaluation.ABLATION)."""
+"""Alarm post-processing ablation over every fold and model (preictal.evaluate.fold.ABLATION)."""
 
-from preictal.jobs import log_to_snakemake_log
+from preictal.workflow.job import log_to_snakemake_log
 
 log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
 
-from preictal.evaluation import EvalParams, alarm_ablation_table
+from preictal.evaluate.fold import EvalParams, alarm_ablation_table
 from preictal.io import atomic_path, read_parquets
 
 i, p = snakemake.input, snakemake.params

@@ -1,12 +1,12 @@
 """Figures of the cache stage (raw vs preprocessed, PSD, spectrogram, labels)."""
 
-from preictal.jobs import log_to_snakemake_log
+from preictal.workflow.job import log_to_snakemake_log
 
 log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
 
 from pathlib import Path
 
-from preictal.plots.cache import make_cache_figures
+from preictal.cache.figures import make_cache_figures
 
 p = snakemake.params
 make_cache_figures(

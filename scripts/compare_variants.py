@@ -1,10 +1,10 @@
-"""Rank FusionNet variants (loss comparison or sweep) on validation; see preictal.comparisons."""
+"""Rank FusionNet variants (loss comparison or sweep) on validation; see preictal.evaluate.comparisons."""
 
-from preictal.jobs import log_to_snakemake_log
+from preictal.workflow.job import log_to_snakemake_log
 
 log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
 
-from preictal.comparisons import comparison_table
+from preictal.evaluate.comparisons import comparison_table
 from preictal.io import atomic_path, read_parquets
 
 i, p = snakemake.input, snakemake.params

@@ -1,6 +1,6 @@
 """Download CHB-MIT into data_root, resuming and verifying every file (rule download_chbmit)."""
 
-from preictal.jobs import log_to_snakemake_log
+from preictal.workflow.job import log_to_snakemake_log
 
 log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
 

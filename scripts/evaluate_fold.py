@@ -1,12 +1,12 @@
 """Tune alarm thresholds on one fold's validation part, apply them to its test part, and score."""
 
-from preictal.jobs import log_to_snakemake_log
+from preictal.workflow.job import log_to_snakemake_log
 
 log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
 
 import json
 
-from preictal.evaluation import EvalParams, run_evaluate_fold
+from preictal.evaluate.fold import EvalParams, run_evaluate_fold
 from preictal.io import read_parquets
 
 i, p = snakemake.input, snakemake.params

@@ -1,6 +1,6 @@
 """The evaluation figures of one split (preictal.plots.evaluation)."""
 
-from preictal.jobs import log_to_snakemake_log
+from preictal.workflow.job import log_to_snakemake_log
 
 log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
 

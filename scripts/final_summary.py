@@ -1,7 +1,7 @@
 """The closing tables (summary_results, calibration comparison), final_summary.md and one new row
 of the run log results/tables/metrics.csv."""
 
-from preictal.jobs import log_to_snakemake_log
+from preictal.workflow.job import log_to_snakemake_log
 
 log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
 
@@ -9,7 +9,7 @@ import json
 
 import pandas as pd
 
-from preictal.final_summary import (
+from preictal.evaluate.final_summary import (
     append_metrics_row,
     calibration_comparison,
     final_summary_md,

@@ -1,17 +1,17 @@
 """Train / validation / test split of one fold."""
 
-from preictal.jobs import log_to_snakemake_log
+from preictal.workflow.job import log_to_snakemake_log
 
 log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
 
-from preictal.folds import read_case_tables, run_make_split
-from preictal.splits import SplitParams
+from preictal.io import read_case_tables
+from preictal.splits import SplitParams, write_split
 
 i, p = snakemake.input, snakemake.params
 tables = read_case_tables(
     p.cases, windows=i.windows, labels=i.labels, files=i.files, seizures=i.seizures
 )
-run_make_split(
+write_split(
     snakemake.wildcards.split,
     snakemake.wildcards.fold,
     tables,

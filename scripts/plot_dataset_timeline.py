@@ -1,6 +1,6 @@
 """Figure: every case's files, gaps and seizures on its timeline."""
 
-from preictal.jobs import log_to_snakemake_log
+from preictal.workflow.job import log_to_snakemake_log
 
 log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
 

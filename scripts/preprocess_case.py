@@ -1,6 +1,6 @@
 """Preprocess every EDF of one case into its float16 signal cache."""
 
-from preictal.jobs import log_to_snakemake_log
+from preictal.workflow.job import log_to_snakemake_log
 
 log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from preictal.cache import PreprocessParams, build_case_cache
+from preictal.cache.store import PreprocessParams, build_case_cache
 
 files = pd.read_parquet(snakemake.input.files)
 edf_dirs = {str(Path(p).parent) for p in snakemake.input.edfs}

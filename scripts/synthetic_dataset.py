@@ -1,6 +1,6 @@
 """Generate the synthetic CHB-MIT-like dataset (the workflow's default data_root)."""
 
-from preictal.jobs import log_to_snakemake_log
+from preictal.workflow.job import log_to_snakemake_log
 
 log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
 

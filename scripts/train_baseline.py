@@ -1,19 +1,19 @@
 """Train one feature baseline on one fold and score its validation and test windows."""
 
-from preictal.jobs import log_to_snakemake_log
+from preictal.workflow.job import log_to_snakemake_log
 
 log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
 
 import json
 
 from preictal.features.relative import with_relative_features
-from preictal.folds import read_case_tables, run_train_model
-from preictal.models.baseline import BaselineParams
+from preictal.io import read_case_tables
+from preictal.models.baseline import BaselineParams, BaselineTrainer
+from preictal.models.runner import run_train_model
 
 i, p, w, o = snakemake.input, snakemake.params, snakemake.wildcards, snakemake.output
-params = BaselineParams(**p.baseline)
 run_train_model(
-    w.model,
+    BaselineTrainer(w.model, BaselineParams(**p.baseline)),
     w.split,
     w.fold,
     i.split,
@@ -22,7 +22,6 @@ run_train_model(
         read_case_tables(p.cases, windows=i.windows, labels=i.labels, features=i.features),
         p.relative_min,
     ),
-    params=params,
     data_source=p.data_source,
     out_model=o.model,
     out_predictions=o.predictions,

@@ -1,6 +1,6 @@
 """Verify the dataset against PhysioNet's lists (the original verify_dataset.py)."""
 
-from preictal.jobs import log_to_snakemake_log
+from preictal.workflow.job import log_to_snakemake_log
 
 log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
 

@@ -1,13 +1,13 @@
 """Window index and bad-window flags of one cached case."""
 
-from preictal.jobs import log_to_snakemake_log
+from preictal.workflow.job import log_to_snakemake_log
 
 log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
 
 import pandas as pd
 
+from preictal.cache.windows import WindowParams, build_window_table
 from preictal.io import write_parquet
-from preictal.windows import WindowParams, build_window_table
 
 params = WindowParams(**snakemake.params.windows)
 table = build_window_table(

@@ -101,7 +101,7 @@ def test_within_counts_each_seizure_in_the_part_of_its_file():
 def test_default_within_split_leaves_most_chbmit_patients_two_test_seizures(chbmit_meta):
     """One test seizure can never pass the chance test (docs/EVALUATION.md), so the default
     train_frac must leave two or more for most CHB-MIT patients; 0.7 would leave one for 16 of 20."""
-    from preictal.chbmit.summary import parse_summary
+    from preictal.chbmit.summary_file import parse_summary
     from preictal.chbmit.timeline import build_timeline
     from preictal.labels import seizure_ledger
 

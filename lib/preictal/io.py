@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -111,3 +111,14 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 22) -> str:
         while block := fh.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+def read_case_tables(cases: Sequence[str], **paths: Sequence[str | os.PathLike]) -> dict[str, dict]:
+    """``{case: {name: DataFrame}}`` from parallel lists of Parquet paths, one list per name."""
+    out: dict[str, dict] = {case: {} for case in cases}
+    for name, files in paths.items():
+        if len(files) != len(cases):
+            raise ValueError(f"{name}: {len(files)} paths for {len(cases)} cases")
+        for case, path in zip(cases, files, strict=True):
+            out[case][name] = pd.read_parquet(path)
+    return out

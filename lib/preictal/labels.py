@@ -38,6 +38,22 @@ class LabelParams:
         if not 0 <= self.gap_sec < self.preictal_min * 60:
             raise ValueError("labels: need 0 <= gap_sec < preictal_min * 60")
 
+    @property
+    def sph_sec(self) -> float:
+        """Seizure prediction horizon (s): an alarm this close to onset is too late."""
+        return float(self.gap_sec)
+
+    @property
+    def sop_sec(self) -> float:
+        """Seizure occurrence period (s): an alarm in [onset - SPH - SOP, onset - SPH] is true.
+        The one definition of SOP in the workflow."""
+        return float(self.preictal_min * 60 - self.gap_sec)
+
+    @property
+    def preictal_sec(self) -> float:
+        """SPH + SOP (s): how far before an onset a window can end and still be preictal."""
+        return float(self.preictal_min * 60)
+
 
 def label_windows(
     windows: pd.DataFrame, seizures: pd.DataFrame, params: LabelParams | None = None

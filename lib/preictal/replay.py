@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from preictal.alarms import AlarmParams, PartEvaluator
+from preictal.alarms.postprocess import AlarmParams
+from preictal.alarms.scoring import PartEvaluator
 from preictal.io import read_parquet_metadata
 
 MAIN_TARGET = "results/loso_summary.csv"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -299,3 +300,24 @@ def fold_table(
         )
         feats.append(feat.drop(columns="window").to_numpy(dtype=np.float32))
     return pd.concat(rows, ignore_index=True), np.concatenate(feats)
+
+
+def write_split(
+    mode: str,
+    fold: str,
+    tables: Mapping[str, Mapping[str, pd.DataFrame]],
+    *,
+    patients: Mapping[str, str],
+    params: SplitParams,
+    data_source: dict,
+    out_split: str | Path,
+    out_manifest: str | Path,
+) -> dict:
+    """Build one fold's split and write it with its manifest (the edge of this module)."""
+    from preictal.io import write_json, write_parquet
+
+    split, manifest = build_split(mode, fold, tables, patients, params)
+    manifest["data_source"] = data_source
+    write_parquet(out_split, split, metadata={"data_source": data_source, "fold": fold})
+    write_json(out_manifest, manifest)
+    return manifest

@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from preictal.alarms.metrics import PartEvaluator
 from preictal.alarms.postprocess import AlarmParams
+from preictal.alarms.scoring import PartEvaluator
 from preictal.labels import LabelParams
 
 CURVE_COLUMNS = [

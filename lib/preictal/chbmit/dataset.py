@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
 
 from preictal.chbmit.errors import DatasetError
-from preictal.chbmit.summary import case_of_file, list_cases
+from preictal.chbmit.summary_file import case_of_file, list_cases
 
 SYNTHETIC_MARKER = "SYNTHETIC.json"
 CHECKSUMS_NAME = "SHA256SUMS.txt"

@@ -11,7 +11,7 @@ import pandas as pd
 from preictal.chbmit.dataset import edfs_on_disk, patient_of, read_lines, records_by_case
 from preictal.chbmit.edf import read_edf_header
 from preictal.chbmit.errors import DatasetError
-from preictal.chbmit.summary import find_summary, parse_summary
+from preictal.chbmit.summary_file import find_summary, parse_summary
 from preictal.chbmit.timeline import TimelineParams, build_timeline
 
 log = logging.getLogger(__name__)

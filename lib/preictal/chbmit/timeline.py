@@ -21,7 +21,7 @@ import pandas as pd
 
 from preictal.chbmit.edf import EdfHeader
 from preictal.chbmit.errors import DatasetError
-from preictal.chbmit.summary import CaseSummary, SummaryFile
+from preictal.chbmit.summary_file import CaseSummary, SummaryFile
 
 DAY_SEC = 86400
 

@@ -25,7 +25,7 @@ from preictal.chbmit.dataset import (
     records_by_case,
 )
 from preictal.chbmit.edf import read_edf_header
-from preictal.chbmit.summary import DUMMY_CHANNELS, find_summary, parse_summary
+from preictal.chbmit.summary_file import DUMMY_CHANNELS, find_summary, parse_summary
 from preictal.io import atomic_path, sha256_file, write_json, write_text
 
 log = logging.getLogger(__name__)

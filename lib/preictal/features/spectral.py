@@ -4,7 +4,7 @@
 canonical bipolar channels at 256 Hz, band-passed 0.5-45 Hz) and returns ``float32
 [n_windows, n_features]`` for the windows ``x[:, j*step : j*step + w]``, ``j = 0, 1, ...`` that fit
 in the block (``w = round(w_sec * sfreq)``, ``step = round(step_sec * sfreq)``, the window index
-of :mod:`preictal.windows`). Columns are in :func:`feature_names` order.
+of :mod:`preictal.cache.windows`). Columns are in :func:`feature_names` order.
 
 Every feature is computed per window and channel, then reported as its mean and its standard
 deviation (``ddof=0``) across channels (``<name>_mean``, ``<name>_std``), except coherence, which
@@ -54,7 +54,7 @@ is at most 1e-6 µV² (plus float32 rounding of a constant offset). Flat, consta
 windows give: log powers and ``variance`` log10(1e-6) = -6, ratios 0 (log10 1), relative power,
 ``spec_entropy``, ``sef95``, line length, Hjorth parameters, ``kurtosis`` and coherence 0.
 
-Relation to mne-features 0.3.2 (checked in ``tests/test_features.py``). mne-features' Welch uses a
+Relation to mne-features 0.3.2 (checked in ``tests/features/test_features.py``). mne-features' Welch uses a
 Hamming window (``compute_channel_features(..., window="hamming")`` reproduces it; Hann and
 Hamming band powers differ by about 0.01 in log10). With the same window: ``bp_*`` equals
 ``compute_pow_freq_bands(normalize=False)`` times the bin width (it sums the PSD bins), before

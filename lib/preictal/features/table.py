@@ -7,8 +7,8 @@ import logging
 import numpy as np
 import pandas as pd
 
+from preictal.cache.windows import WindowParams, window_index, window_pieces
 from preictal.features.spectral import compute_features, feature_names
-from preictal.windows import WindowParams, window_index, window_pieces
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ def build_feature_table(
     step_sec: float,
     feature_set: str,
 ) -> pd.DataFrame:
-    """One row per window (in :func:`preictal.windows.window_index` order), one float32 column per
+    """One row per window (in :func:`preictal.cache.windows.window_index` order), one float32 column per
     feature. The window index is recomputed from the blocks (cheap), so that changing a bad-window
     threshold does not recompute the features."""
     windows = window_index(blocks, sfreq, WindowParams(w_sec=w_sec, step_sec=step_sec))

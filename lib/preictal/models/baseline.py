@@ -174,3 +174,21 @@ def train_baseline_fold(
 
 def save_model(model: dict, path: str | Path, params: BaselineParams) -> None:
     write_json(path, {"params": asdict(params), "model": model})
+
+
+@dataclass
+class BaselineTrainer:
+    """The trainer of a feature baseline (``logreg``, ``mlp`` or ``xgboost``) for
+    :func:`preictal.models.runner.run_train_model`."""
+
+    name: str
+    params: BaselineParams
+
+    def fit(self, split: pd.DataFrame, tables: dict, seed: int):
+        from preictal.models.runner import Fitted
+
+        model, preds = train_baseline_fold(self.name, split, tables, self.params, fold_seed=seed)
+        return Fitted(model=model, info=model, predictions=preds)
+
+    def save(self, model: dict, path: str | Path) -> None:
+        save_model(model, path, self.params)

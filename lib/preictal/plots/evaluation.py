@@ -26,14 +26,14 @@ import pandas as pd  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from scipy.special import expit  # noqa: E402
 
-from preictal.alarms.chance import random_predictor_p  # noqa: E402
-from preictal.alarms.metrics import label_params_from, merge_intervals  # noqa: E402
-from preictal.calibration import (  # noqa: E402
+from preictal.alarms.scoring import label_params_from, merge_intervals  # noqa: E402
+from preictal.evaluate.calibration import (  # noqa: E402
     apply_temperature,
     expected_calibration_error,
     fit_temperature_on_validation,
     reliability_table,
 )
+from preictal.evaluate.chance import random_predictor_p  # noqa: E402
 from preictal.io import atomic_path, read_parquets  # noqa: E402
 from preictal.plots.dataset import source_label  # noqa: E402
 
@@ -50,7 +50,7 @@ FIGURES = (
     "reliability",
     "chance_tests",
 )
-DEFAULT_TARGETS = (0.1, 0.2, 0.5, 1.0)  # as preictal.evaluation.FAH_TARGETS
+DEFAULT_TARGETS = (0.1, 0.2, 0.5, 1.0)  # as preictal.evaluate.fold.FAH_TARGETS
 ALARM_COLORS = {"true": "#2ca02c", "false": "#d62728", "excluded": "#7f7f7f"}
 ALARM_NAMES = {
     "true": "true alarm",
@@ -759,9 +759,9 @@ def plot_confusion_matrix(
 def reliability_data(preds_by_fold: Mapping[str, pd.DataFrame]) -> dict:
     """Test windows pooled over folds, with their probabilities before and after temperature
     scaling. Per fold the temperature is fitted on that fold's validation rows only
-    (:func:`preictal.calibration.fit_temperature_on_validation`) and applied to that fold's test
+    (:func:`preictal.evaluate.calibration.fit_temperature_on_validation`) and applied to that fold's test
     logits. Labelled test windows (y_cls 0/1) with a finite logit are kept; bad ones too, as in
-    :mod:`preictal.calibration`.
+    :mod:`preictal.evaluate.calibration`.
 
     Returns a dict: ``y``, ``p_none``, ``p_temperature``, ``fold`` (arrays, one entry per pooled
     test window) and ``temperature`` (fold -> T)."""
@@ -997,7 +997,7 @@ def _base_rates(manifests: Mapping[str, str] | None) -> dict[str, float] | None:
         return None
     import json
 
-    from preictal.evaluation import training_base_rate
+    from preictal.evaluate.fold import training_base_rate
 
     out = {}
     for fold, path in manifests.items():

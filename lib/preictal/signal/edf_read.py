@@ -12,7 +12,7 @@ Scaling follows the EDF specification (and MNE): ``physical = physical_min + (di
 digital_min) * (physical_max - physical_min) / (digital_max - digital_min)``, computed in float64
 per chunk and then cast to ``dtype``.  The physical dimension sets the unit: uV/µV as is, mV x 1e3,
 V x 1e6, nV x 1e-3; anything else is taken as microvolts with a logged warning.  The result equals
-``mne.io.read_raw_edf(path).get_data() * 1e6`` to float32 precision (tests/test_signal_read_filter.py).
+``mne.io.read_raw_edf(path).get_data() * 1e6`` to float32 precision (tests/signal/test_edf_read_filters.py).
 
 Header problems (truncated file, garbage, ...) raise :class:`~preictal.chbmit.edf.EdfError` from
 :func:`~preictal.chbmit.edf.read_edf_header`, naming the file.

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from preictal.chbmit.summary import CHANNEL_TYPOS, DUMMY_CHANNELS
+from preictal.chbmit.summary_file import CHANNEL_TYPOS, DUMMY_CHANNELS
 
 CANONICAL_CHANNELS = (
     "FP1-F7", "F7-T7", "T7-P7", "P7-O1", "FP1-F3", "F3-C3", "C3-P3", "P3-O1", "FP2-F4",

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from preictal.chbmit.dataset import SYNTHETIC_MARKER
-from preictal.chbmit.summary import format_summary
+from preictal.chbmit.summary_file import format_summary
 from preictal.io import atomic_path, sha256_file, write_json, write_text
 from preictal.synthetic.plan import (
     TOP_LEVEL_FILES,

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from preictal.chbmit.dataset import SYNTHETIC_MARKER
-from preictal.chbmit.summary import format_clock
+from preictal.chbmit.summary_file import format_clock
 
 TOP_LEVEL_FILES = (
     "RECORDS",

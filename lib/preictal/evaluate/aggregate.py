@@ -1,0 +1,97 @@
+"""Aggregation of per-fold results into the summary tables (`results/{split}_summary.csv`).
+
+Per model and FAH target, over the folds that trained (a fold is a held-out patient in loso, a
+patient's later recording in within):
+
+- ``mean`` and ``std`` (ddof 1) across folds of the test sensitivity, FAH, time in warning, mean
+  time to warning and window AUROC/AUPRC. Folds without a scored seizure have NaN sensitivity and
+  are left out of its mean (``n_folds_scored`` says how many count).
+- ``pooled``: all test seizures and hours together: caught / scored, false alarms / interictal
+  hours, warned / recorded hours.
+- 95 % bootstrap confidence intervals of the means, resampling patients (folds) with replacement
+  (percentile method, ``n_boot`` resamples, seeded).
+- the count of individually significant patients and the cohort test: Poisson-binomial p-value of
+  the total number of caught seizures given each patient's chance probability.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from preictal.evaluate.chance import cohort_chance_test
+
+MEAN_COLUMNS = {
+    "sensitivity": "test_sensitivity",
+    "fah": "test_fah",
+    "time_in_warning": "test_time_in_warning",
+    "time_to_warning_sec": "test_mean_time_to_warning_sec",
+    "auroc": "test_auroc",
+    "auprc": "test_auprc",
+}
+BOOTSTRAP = ("sensitivity", "fah", "auroc")
+
+
+def bootstrap_ci(
+    values: np.ndarray, n_boot: int, rng: np.random.Generator, level: float = 0.95
+) -> tuple[float, float]:
+    """Percentile interval of the mean over resampled folds (NaNs dropped first)."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size < 2 or n_boot < 1:
+        return np.nan, np.nan
+    idx = rng.integers(0, values.size, size=(n_boot, values.size))
+    means = values[idx].mean(axis=1)
+    lo, hi = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
+
+
+def summarise(
+    results: pd.DataFrame, *, alpha: float = 0.05, n_boot: int = 1000, seed: int = 0
+) -> pd.DataFrame:
+    """One row per (model, target_fah) of ``results`` (one row per fold, model and target;
+    skipped folds have ``skipped`` set and are left out)."""
+    trained = results[results.skipped.isna() | (results.skipped == "")] if len(results) else results
+    rows = []
+    for (model, target), g in trained.groupby(["model", "target_fah"], sort=True):
+        rng = np.random.default_rng([seed, int(round(target * 1000))])
+        row = {
+            "split": g.split.iloc[0],
+            "model": model,
+            "target_fah": target,
+            "n_folds": len(g),
+            "n_folds_scored": int(g.test_sensitivity.notna().sum()),
+        }
+        for name, col in MEAN_COLUMNS.items():
+            values = g[col].astype(float)
+            row[f"{name}_mean"] = float(values.mean())  # NaN folds left out
+            row[f"{name}_std"] = float(values.std(ddof=1)) if values.notna().sum() > 1 else np.nan
+        for name in BOOTSTRAP:
+            row[f"{name}_ci_lo"], row[f"{name}_ci_hi"] = bootstrap_ci(
+                g[MEAN_COLUMNS[name]].to_numpy(), n_boot, rng
+            )
+        caught, scored = g.test_n_caught.sum(), g.test_n_seizures_scored.sum()
+        row["pooled_n_seizures"] = int(scored)
+        row["pooled_n_caught"] = int(caught)
+        row["pooled_sensitivity"] = caught / scored if scored else np.nan
+        hours = g.test_interictal_hours.sum()
+        row["pooled_interictal_hours"] = float(hours)
+        row["pooled_fah"] = g.test_n_false_alarms.sum() / hours if hours else np.nan
+        recorded = g.test_recorded_hours.sum()
+        warned = (g.test_time_in_warning * g.test_recorded_hours).sum()
+        row["pooled_time_in_warning"] = warned / recorded if recorded else np.nan
+        scored_folds = g[g.test_n_seizures_scored > 0]
+        cohort = cohort_chance_test(
+            scored_folds.test_n_caught.to_numpy(),
+            scored_folds.test_n_seizures_scored.to_numpy(),
+            scored_folds.p_random.to_numpy(),
+            alpha=alpha,
+        )
+        row["n_patients_significant"] = int(g.significant.fillna(False).astype(bool).sum())
+        row["n_patients_tested"] = len(scored_folds)
+        row["cohort_p"] = cohort["p_value"]
+        row["data_source"] = ",".join(sorted(set(g.data_source.dropna().astype(str))))
+        rows.append(row)
+    if not rows:  # nothing trained: the table still has its key columns
+        return pd.DataFrame(columns=["split", "model", "target_fah", "n_folds", "data_source"])
+    return pd.DataFrame(rows)

@@ -1,0 +1,402 @@
+"""Evaluation of one fold and model: thresholds tuned on validation for each false-alarm target,
+applied unchanged to test; alarm metrics, window metrics and chance-level tests at each operating
+point (docs/EVALUATION.md).
+
+Validation-only steps (threshold tuning here, temperature scaling in `preictal.evaluate.calibration`) get
+the validation rows only, and `check_parts` asserts that validation and test share no patient
+(loso) or no file (within) before anything is computed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from preictal.alarms.postprocess import AlarmParams
+from preictal.alarms.scoring import PartEvaluator, label_params_from
+from preictal.alarms.tuning import threshold_curve, tune_thresholds
+from preictal.evaluate.calibration import calibration_report
+from preictal.evaluate.chance import (
+    improvement_over_chance,
+    patient_chance_test,
+    random_predictor_p,
+    surrogate_p_value,
+    surrogate_seizure_times,
+)
+from preictal.evaluate.window_metrics import auroc_auprc
+
+FAH_TARGETS = (0.1, 0.2, 0.5, 1.0)
+
+
+@dataclass(frozen=True)
+class EvalParams:
+    fah_targets: tuple[float, ...] = FAH_TARGETS  # false alarms per interictal hour
+    alpha: float = 0.05  # significance level of the chance tests
+    n_surrogates: int = 19  # seizure-time surrogates per fold (0 = off)
+    seed: int = 0  # of the surrogates
+    n_thresholds: int = 200  # candidate thresholds of the validation sweep
+    n_boot: int = 1000  # bootstrap resamples of patients for the summary's intervals
+    figures_model: str = "fusion"  # the report's per-model figures (read by the figures rule)
+    figures_fah: float = 0.5  # their FAH target
+
+    @classmethod
+    def from_config(cls, config: Mapping | None) -> EvalParams:
+        config = dict(config or {})
+        if "fah_targets" in config:
+            config["fah_targets"] = tuple(float(t) for t in config["fah_targets"])
+        return cls(**config)
+
+
+class LeakageError(AssertionError):
+    """Validation and test overlap: a validation-only step would see test data."""
+
+
+def check_parts(preds: pd.DataFrame, split: str, patients: Mapping[str, str]) -> None:
+    """Assert that the validation and test rows share no patient (loso) or no file and no window
+    (within)."""
+    parts = {p: preds[preds.part == p] for p in ("val", "test")}
+    if split == "loso":
+        who = {p: {patients.get(c, c) for c in f.case.astype(str)} for p, f in parts.items()}
+        if who["val"] & who["test"]:
+            raise LeakageError(f"loso: patients in validation and test: {who['val'] & who['test']}")
+    else:
+        files = {
+            p: set(zip(f.case.astype(str), f.file.astype(str), strict=True))
+            for p, f in parts.items()
+        }
+        if files["val"] & files["test"]:
+            raise LeakageError(
+                f"within: files in validation and test: {files['val'] & files['test']}"
+            )
+    keys = {p: set(zip(f.case.astype(str), f.window, strict=True)) for p, f in parts.items()}
+    if keys["val"] & keys["test"]:
+        raise LeakageError("windows in both validation and test")
+
+
+def chance_rate(test_fah: float, target_fah: float) -> float:
+    """The false-alarm rate of the random predictor a fold is compared with: the larger of the
+    test FAH and the target. A test part with an hour or two of interictal time often measures
+    FAH 0, which would make a single caught seizure "significant" against a predictor that never
+    alarms; the target is the rate the threshold was tuned to allow."""
+    if not np.isfinite(test_fah):
+        return test_fah
+    return max(float(test_fah), float(target_fah))
+
+
+@dataclass
+class FoldEvaluation:
+    operating_points: pd.DataFrame  # one row per FAH target
+    val_curve: pd.DataFrame  # the validation threshold sweep
+    test_seizures: pd.DataFrame  # per target and test seizure: caught, time to warning
+    test_alarms: pd.DataFrame  # per target and test alarm: time and kind
+    window_metrics: dict  # AUROC / AUPRC of validation and test
+
+
+def window_confusion(evaluator: PartEvaluator, preds: pd.DataFrame, threshold: float) -> dict:
+    """Confusion counts of the labelled, good windows at ``threshold`` on the (post-processed)
+    risk that raises the alarms."""
+    s = evaluator.series
+    y = preds.y_cls.to_numpy()[s.row]
+    keep = s.good & np.isin(y, (0, 1))
+    hit = evaluator.smoothed[keep] >= threshold
+    y = y[keep] == 1
+    return {
+        "tp": int((hit & y).sum()),
+        "fp": int((hit & ~y).sum()),
+        "fn": int((~hit & y).sum()),
+        "tn": int((~hit & ~y).sum()),
+    }
+
+
+def evaluate_fold(
+    preds: pd.DataFrame,
+    seizures: pd.DataFrame,
+    files: pd.DataFrame,
+    *,
+    split: str,
+    patients: Mapping[str, str],
+    label_params: Mapping | None,
+    alarm_params: Mapping | AlarmParams | None,
+    params: EvalParams,
+    n_choices: int | None = None,
+) -> FoldEvaluation:
+    """Tune on validation, apply to test. ``n_choices`` is the d of the d-corrected chance test
+    (the number of operating points chosen on validation); by default the number of targets."""
+    check_parts(preds, split, patients)
+    lp = label_params_from(label_params)
+    sop_sec = lp.preictal_min * 60 - lp.gap_sec
+    d = n_choices or len(params.fah_targets)
+    val, test = preds[preds.part == "val"], preds[preds.part == "test"]
+    curve = threshold_curve(
+        val, seizures, files, lp, alarm_params, n_thresholds=params.n_thresholds
+    )
+    picks = tune_thresholds(curve, params.fah_targets)
+    tester = PartEvaluator(test, seizures, files, lp, alarm_params)
+
+    rows, seizure_tables, alarm_tables = [], [], []
+    for pick in picks.itertuples():
+        m = tester.metrics(pick.threshold)
+        summary = m.summary()
+        chance_fah = chance_rate(summary["fah"], pick.target_fah)
+        chance = patient_chance_test(
+            summary["n_caught"], summary["n_seizures_scored"], chance_fah, sop_sec, params.alpha, d
+        )
+        rows.append(
+            {
+                "target_fah": pick.target_fah,
+                "threshold": pick.threshold,
+                "flag": pick.flag,
+                "val_fah": pick.fah,
+                "val_sensitivity": pick.sensitivity,
+                "val_time_in_warning": pick.time_in_warning,
+                **{f"test_{k}": v for k, v in summary.items()},
+                "chance_fah": chance_fah,
+                "p_random": random_predictor_p(chance_fah, sop_sec),
+                "chance_sensitivity": chance["chance_sensitivity"],
+                "chance_p": chance["p_value"],
+                "significant": chance["significant"],
+                "ioc": improvement_over_chance(summary["sensitivity"], summary["time_in_warning"]),
+                **{
+                    f"window_{k}": v
+                    for k, v in window_confusion(tester, test, pick.threshold).items()
+                },
+            }
+        )
+        seizure_tables.append(m.seizures.assign(target_fah=pick.target_fah))
+        alarm_tables.append(m.alarms.assign(target_fah=pick.target_fah))
+    table = pd.DataFrame(rows)
+    table["n_choices"] = d
+    if params.n_surrogates:
+        table["surrogate_p"] = surrogate_test(
+            val, test, seizures, files, lp, alarm_params, params, table.test_sensitivity.to_numpy()
+        )
+    window = {}
+    for part, p in (("val", val), ("test", test)):
+        labelled = p[p.y_cls.isin([0, 1])]
+        window[f"{part}_auroc"], window[f"{part}_auprc"] = auroc_auprc(
+            labelled.y_cls.to_numpy(), labelled.score.to_numpy(), f"{part} windows"
+        )
+        window[f"{part}_n_pos"] = int((labelled.y_cls == 1).sum())
+        window[f"{part}_n_neg"] = int((labelled.y_cls == 0).sum())
+    return FoldEvaluation(
+        table,
+        curve,
+        pd.concat(seizure_tables, ignore_index=True),
+        pd.concat(alarm_tables, ignore_index=True),
+        window,
+    )
+
+
+def surrogate_test(
+    val: pd.DataFrame,
+    test: pd.DataFrame,
+    seizures: pd.DataFrame,
+    files: pd.DataFrame,
+    label_params,
+    alarm_params,
+    params: EvalParams,
+    observed: np.ndarray,
+) -> np.ndarray:
+    """Per target, the seizure-time surrogate p-value of the test sensitivity: seizure onsets of
+    every case permuted (Andrzejak et al. 2003), then tuning on validation and evaluation on test
+    rerun against the surrogate onsets."""
+    columns = ["case", "segment", "start_sec", "end_sec"] + ["patient"] * ("patient" in files)
+    surrogates = surrogate_seizure_times(
+        seizures, files[columns], n=params.n_surrogates, seed=params.seed, label_params=label_params
+    )
+    values = np.full((len(surrogates), len(params.fah_targets)), np.nan)
+    for i, ledger in enumerate(surrogates):
+        curve = threshold_curve(
+            val, ledger, files, label_params, alarm_params, n_thresholds=params.n_thresholds
+        )
+        picks = tune_thresholds(curve, params.fah_targets)
+        tester = PartEvaluator(test, ledger, files, label_params, alarm_params)
+        values[i] = [tester.counts(t)["sensitivity"] for t in picks.threshold]
+    return np.array(
+        [
+            surrogate_p_value(observed[j], values[:, j]) if np.isfinite(observed[j]) else np.nan
+            for j in range(len(params.fah_targets))
+        ]
+    )
+
+
+def fold_results_row(
+    evaluation: FoldEvaluation, meta: Mapping, test_cases: Sequence[str]
+) -> pd.DataFrame:
+    """The fold's rows of loso_results / within_results: one per target, with the fold's window
+    metrics and identity columns first."""
+    table = evaluation.operating_points
+    ident = {
+        "split": meta.get("split"),
+        "fold": meta.get("fold"),
+        "model": meta.get("model"),
+        "patient": meta.get("fold"),
+        "test_cases": ",".join(test_cases),
+        **evaluation.window_metrics,
+    }
+    return pd.concat([pd.DataFrame([ident] * len(table)), table.reset_index(drop=True)], axis=1)
+
+
+def training_base_rate(split_manifest: Mapping) -> float:
+    """Share of preictal among the labelled training windows of the fold (before any
+    subsampling): the reference of the Brier skill score."""
+    train = split_manifest["counts"]["train"]
+    return train["n_pos"] / (train["n_pos"] + train["n_neg"])
+
+
+def run_evaluate_fold(
+    predictions_path: str,
+    split_manifest: Mapping,
+    model_manifest: Mapping,
+    seizures: pd.DataFrame,
+    files: pd.DataFrame,
+    *,
+    patients: Mapping[str, str],
+    label_params: Mapping | None,
+    alarm_params: Mapping | None,
+    params: EvalParams,
+    data_source: Mapping,
+    out: Mapping[str, str],
+) -> pd.DataFrame:
+    """Evaluate one fold and model and write ``out`` (results, curve, seizures, alarms); a
+    skipped fold writes one row per target saying why, and empty tables."""
+    from preictal.io import atomic_path, write_parquet
+
+    meta = {
+        "split": model_manifest.get("split"),
+        "fold": model_manifest.get("fold"),
+        "model": model_manifest.get("model"),
+        "data_source": data_source.get("kind"),
+    }
+    skipped = model_manifest.get("skipped") or split_manifest.get("skipped")
+    preds = pd.read_parquet(predictions_path)
+    if not skipped and preds.empty:
+        skipped = "no predictions"
+    if skipped:
+        results = pd.DataFrame(
+            [{**meta, "target_fah": t, "skipped": skipped} for t in params.fah_targets]
+        )
+        evaluation = None
+    else:
+        evaluation = evaluate_fold(
+            preds,
+            seizures,
+            files,
+            split=meta["split"],
+            patients=patients,
+            label_params=label_params,
+            alarm_params=alarm_params,
+            params=params,
+        )
+        test_cases = sorted(set(preds.case[preds.part == "test"].astype(str)))
+        results = fold_results_row(evaluation, meta, test_cases)
+        results["data_source"] = meta["data_source"]
+        results["skipped"] = None
+        calibration = calibration_report(preds, training_base_rate(split_manifest))
+        calibration.insert(0, "model", meta["model"])
+        calibration.insert(0, "fold", meta["fold"])
+        calibration.insert(0, "split", meta["split"])
+        calibration["data_source"] = meta["data_source"]
+    with atomic_path(out["results"]) as tmp:
+        results.to_csv(tmp, index=False)
+    with atomic_path(out["calibration"]) as tmp:
+        (calibration if evaluation else pd.DataFrame()).to_csv(tmp, index=False)
+    with atomic_path(out["curve"]) as tmp:
+        (evaluation.val_curve if evaluation else pd.DataFrame()).to_csv(tmp, index=False)
+    # The post-processing goes with the alarms, so that the replay app starts from it.
+    alarms = asdict(AlarmParams.from_config(alarm_params))
+    for key, table in (("seizures", "test_seizures"), ("alarms", "test_alarms")):
+        frame = getattr(evaluation, table) if evaluation else pd.DataFrame()
+        write_parquet(out[key], frame, metadata={**meta, "skipped": skipped, "alarms": alarms})
+    return results
+
+
+# Post-processing variants of the alarm ablation: what each switches on, on top of the refractory
+# period and gap tolerance of the `alarms` config (smoothing windows and alpha from it too).
+ABLATION = {
+    "none": {"smoothing": "none", "persistence_k": 1, "hysteresis": None, "baseline_min": None},
+    "smoothing": {"smoothing": "ema", "persistence_k": 1, "hysteresis": None, "baseline_min": None},
+    "persistence": {
+        "smoothing": "none",
+        "persistence_k": 3,
+        "hysteresis": None,
+        "baseline_min": None,
+    },
+    "smoothing+persistence+hysteresis": {
+        "smoothing": "ema",
+        "persistence_k": 3,
+        "hysteresis": 0.8,
+        "baseline_min": None,
+    },
+    # Not one of the classic steps: the risk relative to the patient's previous hour.
+    "baseline": {"smoothing": "none", "persistence_k": 1, "hysteresis": None, "baseline_min": 60},
+}
+
+
+def alarm_ablation_table(
+    prediction_paths: Sequence[str],
+    seizures: pd.DataFrame,
+    files: pd.DataFrame,
+    *,
+    patients: Mapping[str, str],
+    label_params: Mapping | None,
+    alarm_params: Mapping | None,
+    params: EvalParams,
+) -> pd.DataFrame:
+    """``results/tables/alarm_ablation.csv``: per split, model, post-processing variant and FAH
+    target, the summary across folds (`preictal.evaluate.aggregate.summarise`, no bootstrap)."""
+    from preictal.evaluate.aggregate import summarise
+    from preictal.io import read_parquet_metadata
+
+    frames = []
+    for path in prediction_paths:
+        meta = read_parquet_metadata(path)
+        preds = pd.read_parquet(path)
+        if meta.get("skipped") or preds.empty:
+            continue
+        # Every variant of ABLATION on this fold, without surrogates.
+        no_surrogates = replace(params, n_surrogates=0)
+        rows = pd.concat(
+            [
+                evaluate_fold(
+                    preds,
+                    seizures,
+                    files,
+                    split=meta["split"],
+                    patients=patients,
+                    label_params=label_params,
+                    alarm_params={**dict(alarm_params or {}), **switches},
+                    params=no_surrogates,
+                ).operating_points.assign(variant=name)
+                for name, switches in ABLATION.items()
+            ],
+            ignore_index=True,
+        )
+        frames.append(
+            rows.assign(
+                split=meta["split"],
+                fold=meta["fold"],
+                model=meta["model"],
+                skipped=None,
+                data_source=meta.get("data_source", {}).get("kind"),
+                test_auroc=np.nan,
+                test_auprc=np.nan,
+            )
+        )
+    if not frames:
+        return pd.DataFrame()
+    rows = pd.concat(frames, ignore_index=True)
+    out = []
+    for (_, variant), g in rows.groupby(["split", "variant"], sort=False):
+        s = summarise(g, alpha=params.alpha, n_boot=0, seed=params.seed)
+        out.append(
+            s.drop(columns=[c for c in s if c.startswith(("auroc", "auprc"))]).assign(
+                variant=variant
+            )
+        )
+    table = pd.concat(out, ignore_index=True)
+    first = ["split", "model", "variant", "target_fah"]
+    return table[first + [c for c in table if c not in first]]

@@ -1,0 +1,242 @@
+"""Windows of the cached signal as a torch Dataset, its augmentations and sampler.
+
+:class:`WindowDataset` holds only paths and numbers: one signal path per case (the float16
+``[C, n_samples]`` cache), and per window its case index, first sample, labels, soft target,
+weight and feature row. The memmaps are opened lazily, on first access in each process (a
+DataLoader worker gets a pickled copy without them), so the dataset pickles cheaply and works
+with ``num_workers > 0``.
+
+Augmentations (training only, each switchable, see :class:`Augment`) are drawn from a generator
+seeded by ``(seed, epoch, window index)``: an epoch's augmented batch is the same whatever the
+number of workers or the order the workers run in. Call :meth:`WindowDataset.set_epoch` before
+each epoch.
+
+Sampling: :class:`BlockShuffleSampler`. The class imbalance is handled in the loss (pos_weight),
+not by resampling, so the sampler only has to shuffle; it shuffles blocks of consecutive windows
+(then the windows inside each block), which keeps reads from the memmap local (neighbouring
+windows overlap and share pages) when the cache is bigger than the page cache, while a batch still
+mixes ``batch_size / block`` places of the recording. A class-balanced sampler on top of
+pos_weight would correct the imbalance twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, Sampler
+
+from preictal.models.fusion.losses import sample_weights
+
+
+@dataclass(frozen=True)
+class Augment:
+    """Training-only augmentations; each is off when its parameter is 0 / False."""
+
+    noise_std: float = 0.0  # gaussian noise, as a fraction of each channel's std in the window
+    shift_max: int = 0  # time shift in samples, uniform in [-shift_max, shift_max]
+    shift_mode: str = "circular"  # "circular" (roll inside the window) or "window" (move in signal)
+    scale_range: tuple[float, float] = (1.0, 1.0)  # amplitude scale, uniform, per window
+    channel_dropout: float = 0.0  # probability of zeroing each channel
+
+    @property
+    def active(self) -> bool:
+        return bool(
+            self.noise_std > 0
+            or self.shift_max > 0
+            or self.scale_range != (1.0, 1.0)
+            or self.channel_dropout > 0
+        )
+
+
+class WindowDataset(Dataset):
+    """Windows ``signal[:, start:start + window_samples]`` of the cache; ``window_samples`` is the
+    window's length (``windows.w_sec * preprocess.target_sfreq``), never assumed.
+
+    Items: dict with ``x`` float32 ``[C, window_samples]``, ``feats`` float32 ``[F]`` (``[0]``
+    without features), ``y``, ``y_soft``, ``w`` float32 scalars and ``index`` (int64)."""
+
+    def __init__(
+        self,
+        signal_paths: Sequence[str],
+        case: Sequence[int] | np.ndarray,
+        start_sample: Sequence[int] | np.ndarray,
+        y_cls: Sequence[int] | np.ndarray,
+        *,
+        window_samples: int,
+        y_soft: Sequence[float] | np.ndarray | None = None,
+        y_tte: Sequence[float] | np.ndarray | None = None,
+        weights: Sequence[float] | np.ndarray | None = None,
+        features: np.ndarray | None = None,
+        preictal_min: float | None = None,
+        augment: Augment | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.signal_paths = [str(p) for p in signal_paths]
+        self.case = np.asarray(case, dtype=np.int64)
+        self.start_sample = np.asarray(start_sample, dtype=np.int64)
+        self.y_cls = np.asarray(y_cls, dtype=np.int64)
+        n = len(self.y_cls)
+        if len(self.case) != n or len(self.start_sample) != n:
+            raise ValueError("WindowDataset: case, start_sample and y_cls differ in length")
+        if self.case.size and (self.case.min() < 0 or self.case.max() >= len(self.signal_paths)):
+            raise ValueError("WindowDataset: case index out of range of signal_paths")
+        self.y_soft = (
+            np.zeros(n, np.float32) if y_soft is None else np.asarray(y_soft, dtype=np.float32)
+        )
+        if weights is not None:
+            self.weights = np.asarray(weights, dtype=np.float32)
+        elif y_tte is not None:
+            if preictal_min is None:
+                raise ValueError("WindowDataset: y_tte weights need labels.preictal_min")
+            self.weights = sample_weights(self.y_cls, y_tte, preictal_min)
+        else:
+            self.weights = np.ones(n, np.float32)
+        self.features = (
+            np.zeros((n, 0), np.float32)
+            if features is None
+            else np.ascontiguousarray(features, dtype=np.float32)
+        )
+        if len(self.y_soft) != n or len(self.weights) != n or len(self.features) != n:
+            raise ValueError("WindowDataset: y_soft, weights or features differ in length")
+        self.window_samples = int(window_samples)
+        self.augment = augment if augment is not None and augment.active else None
+        self.seed = int(seed)
+        self.epoch = 0
+        self._signals: list[np.ndarray] | None = None  # opened lazily, per process
+
+    @classmethod
+    def from_frame(
+        cls,
+        windows,
+        signal_paths: Sequence[str],
+        *,
+        feature_cols: Sequence[str] | None = None,
+        drop_excluded: bool = True,
+        **kwargs,
+    ) -> WindowDataset:
+        """From a window table with columns case (index into ``signal_paths``), start_sample,
+        y_cls, and optionally y_soft, y_tte and ``feature_cols``. Excluded windows (y_cls -1)
+        are dropped unless ``drop_excluded`` is False."""
+        if drop_excluded:
+            windows = windows[windows["y_cls"] != -1]
+        return cls(
+            signal_paths,
+            windows["case"].to_numpy(),
+            windows["start_sample"].to_numpy(),
+            windows["y_cls"].to_numpy(),
+            y_soft=windows["y_soft"].to_numpy() if "y_soft" in windows else None,
+            y_tte=windows["y_tte"].to_numpy() if "y_tte" in windows else None,
+            features=windows[list(feature_cols)].to_numpy() if feature_cols else None,
+            **kwargs,
+        )
+
+    # -- pickling: never ship the memmaps to a worker --------------------------------------------
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_signals"] = None
+        return state
+
+    @property
+    def signals(self) -> list[np.ndarray]:
+        if self._signals is None:
+            self._signals = [np.load(p, mmap_mode="r") for p in self.signal_paths]
+        return self._signals
+
+    @property
+    def n_features(self) -> int:
+        return self.features.shape[1]
+
+    @property
+    def n_channels(self) -> int:
+        return int(self.signals[0].shape[0])
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def without_augment(self) -> WindowDataset:
+        """A shallow copy with augmentation off (for validation and prediction)."""
+        new = object.__new__(WindowDataset)
+        new.__dict__.update(self.__getstate__())
+        new.augment = None
+        return new
+
+    def counts(self) -> tuple[int, int]:
+        """``(n_pos, n_neg)``."""
+        return int((self.y_cls == 1).sum()), int((self.y_cls == 0).sum())
+
+    def __len__(self) -> int:
+        return len(self.y_cls)
+
+    def _window(self, i: int, rng: np.random.Generator | None) -> np.ndarray:
+        sig = self.signals[self.case[i]]
+        w, a = self.window_samples, int(self.start_sample[i])
+        aug = self.augment
+        if rng is not None and aug.shift_max > 0 and aug.shift_mode == "window":
+            shift = int(rng.integers(-aug.shift_max, aug.shift_max + 1))
+            a = min(max(a + shift, 0), sig.shape[1] - w)
+        x = np.asarray(sig[:, a : a + w], dtype=np.float32)  # copies out of the memmap
+        if x.shape[1] != w:
+            raise IndexError(f"WindowDataset: window {i} runs past the end of its signal")
+        if rng is None:
+            return x
+        if aug.shift_max > 0 and aug.shift_mode == "circular":
+            x = np.roll(x, int(rng.integers(-aug.shift_max, aug.shift_max + 1)), axis=1)
+        lo, hi = aug.scale_range
+        if (lo, hi) != (1.0, 1.0):
+            x *= np.float32(rng.uniform(lo, hi))
+        if aug.noise_std > 0:
+            sd = x.std(axis=1, keepdims=True)
+            x += (rng.standard_normal(x.shape, dtype=np.float32) * sd * aug.noise_std).astype(
+                np.float32
+            )
+        if aug.channel_dropout > 0:
+            x[rng.random(x.shape[0]) < aug.channel_dropout] = 0.0
+        return x
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        i = int(i)
+        rng = None
+        if self.augment is not None:
+            rng = np.random.default_rng([self.seed, self.epoch, i])
+        return {
+            "x": torch.from_numpy(self._window(i, rng)),
+            "feats": torch.from_numpy(self.features[i]),
+            "y": torch.tensor(float(self.y_cls[i] == 1)),
+            "labelled": torch.tensor(bool(self.y_cls[i] >= 0)),  # excluded windows: -1
+            "y_soft": torch.tensor(float(self.y_soft[i])),
+            "w": torch.tensor(float(self.weights[i])),
+            "index": torch.tensor(i),
+        }
+
+
+class BlockShuffleSampler(Sampler[int]):
+    """Shuffles blocks of ``block_size`` consecutive indices, then the indices inside each block;
+    the permutation depends only on ``(seed, epoch)``. With ``length`` > ``n`` an epoch chains
+    further such permutations (each seeded by its pass too) and stops after ``length`` indices, so
+    a small training set still gets enough steps per epoch."""
+
+    def __init__(self, n: int, block_size: int = 8, seed: int = 0, length: int = 0) -> None:
+        self.n, self.block_size, self.seed, self.epoch = int(n), max(1, int(block_size)), seed, 0
+        self.length = max(self.n, int(length))
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def __len__(self) -> int:
+        return self.length
+
+    def _permutation(self, rng: np.random.Generator) -> np.ndarray:
+        idx = np.arange(self.n)
+        blocks = [idx[i : i + self.block_size] for i in range(0, self.n, self.block_size)]
+        order = rng.permutation(len(blocks))
+        return np.concatenate([rng.permutation(blocks[b]) for b in order]) if blocks else idx
+
+    def __iter__(self):
+        out = [self._permutation(np.random.default_rng([self.seed, self.epoch, 0x5A3]))]
+        passes = -(-self.length // self.n) if self.n else 1
+        for p in range(1, passes):
+            out.append(self._permutation(np.random.default_rng([self.seed, self.epoch, 0x5A3, p])))
+        return iter(np.concatenate(out)[: self.length].tolist())

@@ -1,0 +1,278 @@
+"""FusionNet on one fold: windows from the memory-mapped cache plus the standardised features,
+trained on the training part (early stopping on the validation part), scoring every validation
+and test window. The training loop itself is :mod:`preictal.models.fusion.loop`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from preictal.labels import LabelParams
+from preictal.models.baseline import BaselineParams, Standardiser, training_rows
+from preictal.splits import SplitSkipped, fold_table
+
+if TYPE_CHECKING:
+    from preictal.models.fusion.data import Augment
+
+log = logging.getLogger(__name__)
+
+STALE_RUN_FILES = ("last.pt", "best_by_auroc.pt", "best_by_fah.pt", "train_curves.csv", "perf.csv")
+
+
+@dataclass(frozen=True)
+class FusionParams:
+    use_features: bool = True
+    interictal_ratio: float = 4.0
+    seed: int = 20261125
+    net: dict = field(default_factory=lambda: {"n_blocks": 3, "width": 16, "dropout": 0.2})
+    train: dict = field(default_factory=lambda: {"epochs": 4, "batch_size": 64, "patience": 2})
+    augment: dict = field(default_factory=dict)
+    fah_target: float = 0.5  # best_by_fah.pt: best validation sensitivity at FAH <= this
+    checkpoint: str = "auroc"  # the best checkpoint that scores the windows: "auroc" or "fah"
+
+    def __post_init__(self) -> None:
+        if self.checkpoint not in ("auroc", "fah"):
+            raise ValueError(f"fusion.checkpoint: 'auroc' or 'fah', not {self.checkpoint!r}")
+
+
+@dataclass(frozen=True)
+class FusionWindow:
+    """The network's input window: the cache's sampling rate and the window length in samples
+    (``windows.w_sec * preprocess.target_sfreq``), so that the net sees exactly the window the
+    labels and features describe."""
+
+    sfreq: int
+    samples: int
+
+    @classmethod
+    def of(cls, sfreq: float, w_sec: float) -> FusionWindow:
+        from preictal.models.fusion.net import check_input
+
+        return cls(*check_input(sfreq, w_sec))
+
+
+@dataclass(frozen=True)
+class AlarmContext:
+    """What scoring alarms on the validation timeline needs: the fold cases' seizure ledgers and
+    file indexes (concatenated) and the label parameters. Alarms are plain threshold crossings
+    with the default refractory period (`AlarmParams()`), so that the post-processing settings of
+    the evaluation can change without retraining."""
+
+    seizures: pd.DataFrame
+    files: pd.DataFrame
+    label_params: LabelParams
+
+
+def fit_fusion_fold(
+    split: pd.DataFrame,
+    cases: dict[str, dict[str, pd.DataFrame]],
+    signal_paths: dict[str, str],
+    out_dir: str | Path,
+    params: FusionParams,
+    *,
+    window: FusionWindow,
+    label_params: LabelParams,
+    seed: int,
+    threads: int = 1,
+    device: str = "auto",
+    alarm_context: AlarmContext | None = None,
+) -> tuple[dict, pd.DataFrame]:
+    """Returns (model checkpoint dict, predictions of validation and test windows). With an
+    ``alarm_context``, every validation window (excluded ones too) is scored each epoch, and the
+    epoch with the best sensitivity at ``params.fah_target`` is kept as ``best_by_fah.pt``."""
+    import torch
+
+    from preictal.models.fusion.data import WindowDataset
+    from preictal.models.fusion.loop import TrainParams, predict, train_fold
+    from preictal.models.fusion.net import FusionNet
+
+    out_dir = Path(out_dir)
+    table, X = fold_table(split, cases)
+    order = list(cases)
+    table["case_index"] = table.case.map({c: i for i, c in enumerate(order)}).to_numpy()
+    paths = [signal_paths[c] for c in order]
+    train = np.flatnonzero(table.part.to_numpy() == "train")
+    rng = np.random.default_rng(seed)
+    sub = BaselineParams(interictal_ratio=params.interictal_ratio)
+    pick = train[
+        training_rows(table.y_cls.to_numpy()[train], table.bad.to_numpy()[train], sub, rng)
+    ]
+    in_val = table.part.to_numpy() == "val"
+    val = np.flatnonzero(in_val if alarm_context else in_val & table.y_cls.isin([0, 1]).to_numpy())
+    y_pick = table.y_cls.to_numpy()[pick]
+    if len(np.unique(y_pick)) < 2:
+        raise SplitSkipped(
+            f"the training part has {int((y_pick == 1).sum())} preictal and "
+            f"{int((y_pick == 0).sum())} interictal windows: one class only"
+        )
+    std = Standardiser.fit(X[pick])
+    feats = std(X).astype(np.float32) if params.use_features else None
+
+    def dataset(rows, augment=None):
+        return WindowDataset(
+            paths,
+            table.case_index.to_numpy()[rows],
+            table.start_sample.to_numpy()[rows],
+            table.y_cls.to_numpy()[rows],
+            y_soft=table.y_soft.to_numpy()[rows],
+            y_tte=table.y_tte.to_numpy()[rows],
+            features=None if feats is None else feats[rows],
+            window_samples=window.samples,
+            preictal_min=label_params.preictal_min,
+            augment=augment,
+            seed=seed % 2**31,
+        )
+
+    tp = TrainParams(**{**params.train, "seed": seed % 2**31})
+    torch.manual_seed(seed % 2**31)  # the initial weights, identical in every process
+    net = FusionNet(
+        n_features=X.shape[1] if params.use_features else 0, sfreq=window.sfreq, **params.net
+    )
+    _clear_stale_run(out_dir, run_key(params, table, X, seed))
+    summary = train_fold(
+        net,
+        dataset(pick, augment(params.augment)),
+        dataset(val),
+        out_dir,
+        tp,
+        device=device,
+        threads=threads,
+        val_alarm_metric=_val_alarm_metric(table.iloc[val], alarm_context, params.fah_target),
+    )
+    if params.checkpoint == "fah":
+        best_fah = out_dir / "best_by_fah.pt"
+        if not best_fah.exists():
+            raise ValueError(
+                f"fusion.checkpoint 'fah': no {best_fah} (no validation seizure scored?)"
+            )
+        net.load_state_dict(torch.load(best_fah, map_location="cpu", weights_only=True)["model"])
+    scored = np.flatnonzero(table.part.isin(["val", "test"]).to_numpy())
+    scores = predict(net, dataset(scored), device=device).astype(np.float64)
+    preds = (
+        table.iloc[scored]
+        .drop(columns=["case_index", "start_sample", "y_soft"])
+        .reset_index(drop=True)
+    )
+    clipped = np.clip(scores, 1e-7, 1 - 1e-7)
+    preds["logit"] = np.log(clipped / (1 - clipped))
+    preds["score"] = scores
+    checkpoint = {
+        "state_dict": {k: v.detach().cpu() for k, v in net.state_dict().items()},
+        "net": dict(params.net),
+        "sfreq": window.sfreq,
+        "window_samples": window.samples,
+        "n_features": int(X.shape[1]) if params.use_features else 0,
+        "feature_mean": torch.tensor(std.mean, dtype=torch.float32),
+        "feature_scale": torch.tensor(std.scale, dtype=torch.float32),
+    }
+    info = {
+        **{k: v for k, v in summary.items() if isinstance(v, int | float | str | type(None))},
+        "n_train_windows": len(pick),
+        "n_pos": int((y_pick == 1).sum()),
+        "n_neg": int((y_pick == 0).sum()),
+        # The per-epoch curves in the manifest too: train_curves.csv is the resumable log in the
+        # run folder, not a rule output (Snakemake would delete it before a rerun).
+        "curves": json.loads(pd.read_csv(summary["curves"]).to_json(orient="records")),
+    }
+    return {"checkpoint": checkpoint, "info": info}, preds
+
+
+def _val_alarm_metric(val_rows: pd.DataFrame, context: AlarmContext | None, target: float):
+    """Validation probabilities (in ``val_rows`` order) -> best sensitivity at FAH <= target."""
+    if context is None:
+        return None
+    from preictal.alarms.tuning import sensitivity_at_fah, threshold_curve
+
+    frame = val_rows.reset_index(drop=True)
+
+    def metric(prob: np.ndarray) -> float:
+        curve = threshold_curve(
+            frame.assign(score=prob), context.seizures, context.files, context.label_params
+        )
+        return sensitivity_at_fah(curve, target)
+
+    return metric
+
+
+def augment(config: dict) -> Augment | None:
+    """The training augmentations of a config dict (YAML lists become the tuples Augment uses)."""
+    from preictal.models.fusion.data import Augment
+
+    if not config:
+        return None
+    return Augment(**{k: tuple(v) if isinstance(v, list) else v for k, v in config.items()})
+
+
+RUN_INPUT_COLUMNS = ["case", "window", "part", "start_sample", "bad", "y_cls", "y_soft", "y_tte"]
+
+
+def run_key(params: FusionParams, table: pd.DataFrame, X: np.ndarray, seed: int) -> str:
+    """What a resumable run depends on: the configuration, the seed, and the fold's inputs (split,
+    labels, features as the model sees them), so that a checkpoint trained on anything else is
+    never resumed."""
+    h = hashlib.sha256(json.dumps(asdict(params), sort_keys=True).encode())
+    h.update(str(seed).encode())
+    h.update(pd.util.hash_pandas_object(table[RUN_INPUT_COLUMNS], index=False).to_numpy().tobytes())
+    h.update(np.ascontiguousarray(X, dtype=np.float32).tobytes())
+    return h.hexdigest()[:16]
+
+
+def _clear_stale_run(out_dir: Path, key: str) -> None:
+    """Keep an interrupted run's checkpoint only if it belongs to this configuration."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    key_file = out_dir / "run_key.txt"
+    if key_file.is_file() and key_file.read_text().strip() == key:
+        return
+    for name in STALE_RUN_FILES:
+        (out_dir / name).unlink(missing_ok=True)
+    key_file.write_text(key + "\n")
+
+
+@dataclass
+class FusionTrainer:
+    """The trainer of FusionNet for :func:`preictal.models.runner.run_train_model`: its run
+    folder (resumable checkpoints) is the model file's folder."""
+
+    params: FusionParams
+    window: FusionWindow
+    label_params: LabelParams
+    signal_paths: dict[str, str]
+    out_dir: Path
+    alarm_context: AlarmContext | None = None
+    threads: int = 1
+    device: str = "auto"
+    name: str = "fusion"
+
+    def fit(self, split: pd.DataFrame, tables: dict, seed: int):
+        from preictal.models.runner import Fitted
+
+        model, preds = fit_fusion_fold(
+            split,
+            tables,
+            self.signal_paths,
+            self.out_dir,
+            self.params,
+            window=self.window,
+            label_params=self.label_params,
+            seed=seed,
+            threads=self.threads,
+            device=self.device,
+            alarm_context=self.alarm_context,
+        )
+        return Fitted(model["checkpoint"], model["info"], preds, training=model["info"])
+
+    def save(self, model: dict, path: str | Path) -> None:
+        """A torch checkpoint of tensors (loads with ``weights_only=True``)."""
+        import torch
+
+        from preictal.io import atomic_path
+
+        with atomic_path(path) as tmp:
+            torch.save(model, tmp)

@@ -1,0 +1,137 @@
+"""What the Snakefile needs at parse time, computed from the validated config.
+
+Kept here rather than in ``rules/common.smk`` so that it is tested like the rest of the library.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from preictal.chbmit.dataset import available_cases, data_source, edfs_on_disk, resolve_cases
+from preictal.chbmit.errors import DatasetError
+from preictal.chbmit.summary_file import find_summary
+from preictal.synthetic.plan import SyntheticSpec, plan_dataset, source_record
+
+
+def is_synthetic(config: Mapping) -> bool:
+    """The workflow generates the synthetic dataset when ``data_root`` is ``synthetic.out_dir``."""
+    return Path(config["data_root"]).resolve() == Path(config["synthetic"]["out_dir"]).resolve()
+
+
+def synthetic_spec(config: Mapping) -> SyntheticSpec:
+    return SyntheticSpec.from_config(config["synthetic"], patients=config["patients"])
+
+
+def workflow_cases(config: Mapping) -> list[str]:
+    """The cases to process: ``cases`` checked against what ``data_root`` holds (or will hold)."""
+    if is_synthetic(config):
+        spec = synthetic_spec(config)
+        return resolve_cases(config["cases"], spec.cases, f"synthetic.cases {list(spec.cases)}")
+    root = Path(config["data_root"])
+    if not root.is_dir():
+        raise DatasetError(
+            f"data_root {root}: folder not found. Point data_root at a CHB-MIT copy "
+            f"(see docs/DATA_DOWNLOAD.md) or leave it at the synthetic default "
+            f"{config['synthetic']['out_dir']}"
+        )
+    if not isinstance(config["cases"], str):
+        for case in config["cases"]:
+            if (root / case).is_dir() and case not in available_cases(root):
+                raise DatasetError(
+                    f"{root / case}: no summary {case}-summary.txt, so its files and seizures "
+                    f"are unknown"
+                )
+    return resolve_cases(config["cases"], available_cases(root), f"data_root {root}")
+
+
+def case_summary_path(config: Mapping, case: str) -> Path:
+    root = Path(config["data_root"])
+    if is_synthetic(config):
+        return root / case / f"{case}-summary.txt"
+    return find_summary(root, case)
+
+
+def case_edf_paths(config: Mapping, case: str) -> list[Path]:
+    root = Path(config["data_root"])
+    if is_synthetic(config):
+        plan = {p.case: p for p in plan_dataset(synthetic_spec(config))}[case]
+        return [root / case / f.name for f in plan.files]
+    return edfs_on_disk(root, case)
+
+
+METADATA_FILES = {
+    "records": "RECORDS",
+    "seizure_records": "RECORDS-WITH-SEIZURES",
+    "subject_info": "SUBJECT-INFO",
+    "sha256sums": "SHA256SUMS.txt",
+}
+
+
+def dataset_metadata_paths(config: Mapping) -> dict[str, Path]:
+    """Top-level metadata files present (or to be generated) in ``data_root``, by role."""
+    root = Path(config["data_root"])
+    paths = {role: root / name for role, name in METADATA_FILES.items()}
+    if is_synthetic(config):
+        return paths
+    return {role: p for role, p in paths.items() if p.is_file()}
+
+
+def dataset_source(config: Mapping) -> dict:
+    """The data source every output names, known at parse time (the synthetic data may not
+    exist yet, but its parameters do)."""
+    if is_synthetic(config):
+        return source_record(synthetic_spec(config), config["data_root"])
+    return data_source(config["data_root"])
+
+
+def code_hash(*paths: str | Path) -> str:
+    """Digest of source files or folders, for ``params:`` so that a code change reruns a rule."""
+    h = hashlib.sha256()
+    for path in paths:
+        path = Path(path)
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        for f in files:
+            # Names relative to the hashed folder, so that the hash is the same in any clone.
+            h.update(str(f.relative_to(path) if path.is_dir() else f.name).encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def selected_folds(folds: str | list[str], patients: list[str], key: str) -> list[str]:
+    """The folds to run: every patient for "all", else the listed ones, which must exist."""
+    if folds == "all":
+        return list(patients)
+    unknown = sorted(set(folds) - set(patients))
+    if unknown:
+        raise DatasetError(f"config {key}: {unknown} are not patients of this dataset ({patients})")
+    return list(folds)
+
+
+# Keys of the `fusion` config that say where a job runs, not what it trains.
+FUSION_PLACEMENT_KEYS = ("device", "gpus")
+
+
+def fusion_params(fusion: Mapping, overrides: Mapping | None = None) -> dict:
+    """The FusionParams of `fusion` with a comparison variant's overrides merged one level deep
+    (``{"train": {"loss": "focal"}}`` changes only the loss)."""
+    merged = {k: v for k, v in fusion.items() if k not in FUSION_PLACEMENT_KEYS}
+    for key, value in (overrides or {}).items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def comparison_variants(variants: Sequence[Mapping], key: str) -> dict[str, dict]:
+    """``{name: overrides}`` of a list of comparison variants (each a ``name`` and overrides of
+    ``fusion``); names must be unique."""
+    out: dict[str, dict] = {}
+    for variant in variants:
+        name = variant["name"]
+        if name in out:
+            raise DatasetError(f"config {key}: variant {name!r} is listed twice")
+        out[name] = {k: v for k, v in variant.items() if k != "name"}
+    return out

@@ -1,0 +1,243 @@
+"""The Streamlit replay app (app/app.py) on the tiny workflow's results: every control with
+streamlit's AppTest, the missing-results path, and the app in a real headless Chromium.
+
+Alarm counts are checked against the evaluation's own scorer (`preictal.alarms.PartEvaluator`)
+on the same windows, threshold and post-processing, and the presets against the evaluation's
+results table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+from tests.workflow.test_workflow import BROWSER, snakemake
+
+from preictal.alarms.scoring import PartEvaluator
+from preictal.replay import RUN_COMMAND, Results, Run, part_of
+
+pytestmark = pytest.mark.workflow
+
+REPO = Path(__file__).resolve().parents[2]
+APP = str(REPO / "app" / "app.py")
+RUN = Run("within", "chb01", "logreg")
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory) -> Path:
+    """The tiny workflow's within-patient results (its loso folds are skipped: 2 patients)."""
+    work = tmp_path_factory.mktemp("app")
+    snakemake(work, "results/within_summary.csv")
+    return work / "results"
+
+
+@pytest.fixture
+def app(results, monkeypatch):
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    monkeypatch.setenv("PREICTAL_RESULTS", str(results))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def shown(at) -> dict:
+    """The alarm count and exact threshold the app wrote into its markdown."""
+    text = next(m.value for m in at.markdown if 'id="app-alarm-count"' in m.value)
+    count = int(text.split('<span id="app-alarm-count">')[1].split("<")[0])
+    threshold = float(text.split('<span id="app-threshold">')[1].split("<")[0])
+    return {"alarms": count, "threshold": threshold}
+
+
+def expected(results: Path, run: Run, case: str, part: str, threshold: float, params, file=None):
+    """The evaluation's scorer on the windows the app shows."""
+    r = Results(results)
+    preds = part_of(r.predictions(run), part, [case], file)
+    cases = sorted(r.predictions(run).case.unique())
+    ev = PartEvaluator(preds, r.seizures(cases), r.files(cases), r.label_params(case), params)
+    return ev.metrics(threshold).summary()
+
+
+def selection(at) -> tuple[Run, str, str]:
+    s = at.session_state
+    case, part = s["case"]
+    return Run(s["split"], s["fold"], s["model"]), case, part
+
+
+def test_missing_results_name_the_target(tmp_path, monkeypatch):
+    monkeypatch.setenv("PREICTAL_RESULTS", str(tmp_path / "results"))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert any("Results are missing" in e.value for e in at.error)
+    assert any(RUN_COMMAND in c.value for c in at.code)
+
+
+def test_selection_banner_and_alarm_count(app, results):
+    assert any("Synthetic data" in w.value for w in app.warning)
+    assert app.selectbox(key="split").value == "within"
+    app.selectbox(key="model").select("logreg").run()
+    run, case, part = selection(app)
+    assert run == RUN and part == "test"  # test parts first
+    params = Results(results).alarm_params(run)
+    got = shown(app)
+    assert got["alarms"] == expected(results, run, case, part, got["threshold"], params)["n_alarms"]
+    # One file of the selection: its windows only.
+    files = app.selectbox(key="file").options
+    app.selectbox(key="file").select(files[-1]).run()
+    got = shown(app)
+    want = expected(results, run, case, part, got["threshold"], params, files[-1])
+    assert got["alarms"] == want["n_alarms"]
+    assert not app.exception
+
+
+def test_threshold_slider_and_presets(app, results):
+    app.selectbox(key="model").select("logreg").run()
+    app.toggle(key="refr").set_value(False).run()  # the tiny test part is one 20-min file
+    run, case, part = selection(app)
+    params = replace(Results(results).alarm_params(run), refractory_min=0.0)
+    stops = [float(x) for x in Results(results).candidate_thresholds(run)]  # the slider's stops
+    assert len(app.select_slider(key="threshold").options) == len(stops)
+    counts = []
+    for value in (stops[0], stops[len(stops) // 2], stops[-1]):
+        app.select_slider(key="threshold").set_value(value).run()
+        got = shown(app)
+        assert got["threshold"] == pytest.approx(float(value), abs=5e-5)
+        counts.append(got["alarms"])
+        assert (
+            got["alarms"]
+            == expected(results, run, case, part, got["threshold"], params)["n_alarms"]
+        )
+    assert counts[0] >= counts[1] >= counts[2] and counts[0] > counts[2]
+    # A preset jumps to the tuned threshold; with the evaluation's post-processing the whole test
+    # part then shows the evaluation's numbers.
+    app.toggle(key="refr").set_value(True).run()
+    points = Results(results).operating_points(run).set_index("target_fah")
+    app.button(key="preset_0.5").click().run()
+    assert app.session_state["threshold"] == points.loc[0.5, "threshold"]
+    text = next(m.value for m in app.markdown if 'id="app-alarm-count"' in m.value)
+    whole = f"FAH {points.loc[0.5, 'test_fah']:.2f}"
+    assert whole in text
+
+
+def test_postprocessing_toggles_recompute_alarms(app, results):
+    app.selectbox(key="model").select("logreg").run()
+    run, case, part = selection(app)
+    evaluated = Results(results).alarm_params(run)
+    app.toggle(key="ema").set_value(False).run()
+    app.toggle(key="refr").set_value(False).run()
+    got = shown(app)
+    raw = replace(evaluated, smoothing="none", refractory_min=0.0)
+    assert got["alarms"] == expected(results, run, case, part, got["threshold"], raw)["n_alarms"]
+    app.toggle(key="persist").set_value(True).run()
+    app.slider(key="k").set_value(3).run()
+    app.toggle(key="hyst").set_value(True).run()
+    got = shown(app)
+    strict = replace(raw, persistence_k=3, hysteresis=0.8)
+    assert got["alarms"] == expected(results, run, case, part, got["threshold"], strict)["n_alarms"]
+    assert not app.exception
+
+
+def test_play_pause_and_speed_move_the_cursor(app):
+    start = app.session_state["cursor"]
+    app.select_slider(key="speed").set_value(600).run()
+    app.button(key="play").click().run()  # each run of the app is one replay tick in AppTest
+    assert app.session_state["playing"]
+    first = app.session_state["cursor"]
+    app.run()
+    assert app.session_state["cursor"] == min(first + 600, app.slider(key="cursor_slider").max)
+    assert first > start
+    app.button(key="play").click().run()  # pause
+    paused = app.session_state["cursor"]
+    app.run()
+    assert not app.session_state["playing"] and app.session_state["cursor"] == paused
+    by_hand = app.slider(key="cursor_slider").min + 600
+    app.slider(key="cursor_slider").set_value(by_hand).run()
+    assert app.session_state["cursor"] == by_hand
+    assert any(f'<span id="app-cursor">{by_hand:.0f}</span>' in m.value for m in app.markdown)
+
+
+def test_channels_and_view(app):
+    app.multiselect(key="channels").set_value(["FP1-F7", "CZ-PZ"]).run()
+    app.selectbox(key="view").select("5 min").run()
+    assert len(app.get("image")) == 1  # the EEG and risk figure (st.pyplot)
+    assert not app.exception
+
+
+def snapshot(folder: Path) -> dict:
+    return {
+        str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_app_in_headless_chromium(results, tmp_path):
+    """The app served on 127.0.0.1, driven by Debian's chromium: moving the threshold changes the
+    alarm count exactly as the evaluation's scorer says, and no request leaves the host. Fails
+    (never skips) when the browser cannot start."""
+    assert shutil.which("node"), "node is needed for the browser test (see .ci/run)"
+    assert (BROWSER / "node_modules" / "playwright-core").is_dir(), (
+        "run npm ci --prefix tests/browser"
+    )
+    before = snapshot(results)
+    port = free_port()
+    env = {**os.environ, "PREICTAL_RESULTS": str(results), "HOME": str(tmp_path)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", APP, "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--server.headless", "true",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(120):
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("the app did not start on 127.0.0.1")
+        proc = subprocess.run(
+            ["node", str(BROWSER / "check_app.js"), url, "40", str(tmp_path), "Refractory period"],
+            capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        out = json.loads(proc.stdout)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert out["offHost"] == [] and out["errors"] == []
+    assert snapshot(results) == before  # the app wrote nothing under results/
+    r = Results(results)
+    first = r.runs()[0]  # the app's default selection: first split, fold and model
+    preds = r.predictions(first)
+    case = sorted({(c, p) for c, p in zip(preds.case, preds.part, strict=True)},
+                  key=lambda cp: (cp[1] != "test", cp[0]))[0]  # fmt: skip
+    params = replace(r.alarm_params(first), refractory_min=0.0)  # the toggle it clicked
+    for state in ("before", "after"):
+        t = float(out[state]["threshold"])
+        want = expected(results, first, case[0], case[1], t, params)["n_alarms"]
+        assert out[state]["alarms"] == want, (state, out[state], want)
+    assert float(out["after"]["threshold"]) < float(out["before"]["threshold"])
+    assert out["after"]["alarms"] != out["before"]["alarms"]
+    assert (tmp_path / "app_after.png").stat().st_size > 10_000  # the screenshot, kept there
+    replay = out["replay"]  # Play moved the cursor on the app's own timer; Pause held it
+    assert replay["playing"] > replay["start"] and replay["paused"] == replay["playing"]

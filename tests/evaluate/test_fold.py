@@ -1,0 +1,151 @@
+"""Per-fold evaluation (thresholds from validation applied to test, chance tests, leakage guard)
+and the summary across folds, recomputed from the per-fold rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from tests.alarms.test_alarms import synthetic_part
+from tests.evaluate.test_comparisons import labelled
+
+from preictal.alarms.scoring import evaluate_predictions
+from preictal.alarms.tuning import threshold_curve, tune_thresholds
+from preictal.evaluate.aggregate import summarise
+from preictal.evaluate.chance import patient_chance_test, random_predictor_p
+from preictal.evaluate.fold import EvalParams, LeakageError, check_parts, evaluate_fold
+from preictal.labels import LabelParams
+
+LP = LabelParams()
+SOP = LP.preictal_min * 60 - LP.gap_sec
+PARAMS = EvalParams(n_surrogates=5, n_boot=200)
+
+
+def fold(seed: int, val_case: str = "chb02", test_case: str = "chb03", skill: float = 1.0):
+    val, val_seiz, val_files = synthetic_part(seed=seed, case=val_case)
+    test, test_seiz, test_files = synthetic_part(seed=seed + 100, case=test_case)
+    preds = pd.concat(
+        [labelled(val, val_seiz, "val"), labelled(test, test_seiz, "test")], ignore_index=True
+    )
+    preds["window"] = preds.groupby("case").cumcount()
+    # A risk that rises clearly in the 10 minutes before each onset, with mild noise, mixed with
+    # pure noise by (1 - skill).
+    rng = np.random.default_rng(seed)
+    onsets = pd.concat([val_seiz, test_seiz])
+    ahead = onsets.onset_sec.to_numpy()[None, :] - preds.end_sec.to_numpy()[:, None]
+    same_case = onsets.case.to_numpy()[None, :] == preds.case.to_numpy()[:, None]
+    near = (same_case & (ahead > 0) & (ahead <= 600)).any(axis=1)
+    risk = 1 / (1 + np.exp(-(rng.normal(-3, 0.5, len(preds)) + 5 * near)))
+    preds["score"] = skill * risk + (1 - skill) * rng.random(len(preds))
+    return (
+        preds,
+        pd.concat([val_seiz, test_seiz], ignore_index=True),
+        pd.concat([val_files, test_files], ignore_index=True),
+    )
+
+
+def test_leakage_guard():
+    preds, _, _ = fold(0)
+    check_parts(preds, "loso", {})
+    with pytest.raises(LeakageError, match="patients"):
+        check_parts(preds, "loso", {"chb02": "p1", "chb03": "p1"})  # one person in both parts
+    leaky = preds.copy()
+    leaky.loc[leaky.index[:5], "part"] = "test"  # val windows of chb02 moved into test
+    with pytest.raises(LeakageError):
+        check_parts(leaky, "loso", {})
+    with pytest.raises(LeakageError, match="files"):
+        check_parts(leaky, "within", {})
+
+
+def test_thresholds_from_validation_are_applied_unchanged_to_test():
+    preds, seizures, files = fold(1)
+    ev = evaluate_fold(
+        preds,
+        seizures,
+        files,
+        split="loso",
+        patients={},
+        label_params={},
+        alarm_params={},
+        params=PARAMS,
+    )
+    val, test = preds[preds.part == "val"], preds[preds.part == "test"]
+    picks = tune_thresholds(threshold_curve(val, seizures, files, LP, {}), PARAMS.fah_targets)
+    table = ev.operating_points
+    assert list(table.target_fah) == list(PARAMS.fah_targets)
+    np.testing.assert_array_equal(table.threshold, picks.threshold)
+    assert (table.val_fah <= table.target_fah).all()
+    for row in table.itertuples():
+        m = evaluate_predictions(test, seizures, files, LP, {}, row.threshold).summary()
+        assert row.test_sensitivity == m["sensitivity"] and row.test_fah == m["fah"]
+        assert row.test_n_seizures_scored == 6
+        rate = max(m["fah"], row.target_fah)  # the test FAH, but never below the target
+        chance = patient_chance_test(m["n_caught"], 6, rate, SOP, 0.05, len(table))
+        assert row.chance_p == chance["p_value"] and row.significant == chance["significant"]
+        assert row.chance_fah == rate and row.p_random == random_predictor_p(rate, SOP)
+        assert row.window_tp + row.window_fn == (test.y_cls[~test.bad] == 1).sum()
+    assert ev.window_metrics["test_auroc"] > 0.8
+    # A skilled model on six test seizures: caught beyond chance at the looser targets.
+    assert table.significant.iloc[-1]
+    assert (table.surrogate_p >= 1 / 6).all() and (table.surrogate_p <= 1).all()
+    assert set(ev.test_seizures.target_fah) == set(PARAMS.fah_targets)
+
+
+def results_for(seed: int, skill: float, fold_name: str) -> pd.DataFrame:
+    preds, seizures, files = fold(seed, test_case=fold_name, skill=skill)
+    ev = evaluate_fold(
+        preds,
+        seizures,
+        files,
+        split="loso",
+        patients={},
+        label_params={},
+        alarm_params={},
+        params=EvalParams(n_surrogates=0),
+    )
+    t = ev.operating_points.assign(
+        split="loso",
+        fold=fold_name,
+        model="m",
+        skipped=None,
+        data_source="synthetic",
+        test_auroc=ev.window_metrics["test_auroc"],
+        test_auprc=ev.window_metrics["test_auprc"],
+    )
+    return t
+
+
+def test_summary_agrees_with_the_per_fold_rows():
+    results = pd.concat(
+        [
+            results_for(2, 1.0, "chb03"),
+            results_for(3, 0.6, "chb04"),
+            results_for(4, 0.0, "chb05"),
+            pd.DataFrame(
+                {
+                    "split": "loso",
+                    "fold": "chb06",
+                    "model": "m",
+                    "target_fah": PARAMS.fah_targets,
+                    "skipped": "too few patients",
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    summary = summarise(results, n_boot=500, seed=1)
+    assert len(summary) == len(PARAMS.fah_targets)
+    for row in summary.itertuples():
+        rows = results[(results.target_fah == row.target_fah) & results.skipped.isna()]
+        assert row.n_folds == 3
+        assert row.sensitivity_mean == pytest.approx(rows.test_sensitivity.mean())
+        assert row.sensitivity_std == pytest.approx(rows.test_sensitivity.std(ddof=1))
+        assert row.fah_mean == pytest.approx(rows.test_fah.mean())
+        assert row.auroc_mean == pytest.approx(rows.test_auroc.mean())
+        caught, scored = rows.test_n_caught.sum(), rows.test_n_seizures_scored.sum()
+        assert row.pooled_sensitivity == pytest.approx(caught / scored)
+        hours = rows.test_interictal_hours.sum()
+        assert row.pooled_fah == pytest.approx(rows.test_n_false_alarms.sum() / hours)
+        assert row.n_patients_significant == rows.significant.sum()
+        assert row.sensitivity_ci_lo <= row.sensitivity_mean <= row.sensitivity_ci_hi
+        assert row.data_source == "synthetic"

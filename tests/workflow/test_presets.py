@@ -1,0 +1,89 @@
+"""The run presets (profiles/*_run/workflow_config.yaml): valid configs with the fold geometry
+their comments promise, on the synthetic data and on CHB-MIT's real metadata."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import update_config, validate
+
+from preictal.chbmit.errors import DatasetError
+from preictal.splits import SplitParams, loso_parts, patients_of
+from preictal.workflow.config import comparison_variants, fusion_params, selected_folds
+
+REPO = Path(__file__).resolve().parents[2]
+SCHEMA = str(REPO / "schemas/workflow_config.schema.yaml")
+DEFAULT = yaml.safe_load((REPO / "workflow_config.yaml").read_text())
+CHBMIT_CASES = [f"chb{i:02d}" for i in range(1, 25)]
+
+
+def preset(name: str) -> dict:
+    config = copy.deepcopy(DEFAULT)
+    update_config(
+        config, yaml.safe_load((REPO / f"profiles/{name}/workflow_config.yaml").read_text())
+    )
+    validate(config, SCHEMA)
+    return config
+
+
+def fold_geometry(config: dict, cases: list[str]) -> set[tuple[int, int, int]]:
+    """(train, validation, test) patient counts of every selected loso fold."""
+    patients = list(patients_of(cases, config["patients"]))
+    split = SplitParams(
+        **{k: v for k, v in config["splits"].items() if k not in ("modes", "folds")}
+    )
+    folds = selected_folds(config["splits"]["folds"], patients, "splits.folds")
+    return {
+        tuple(len(loso_parts(f, patients, split)[p]) for p in ("train", "val", "test"))
+        for f in folds
+    }
+
+
+def test_comparison_variants_merge_into_fusion_and_stay_at_most_eight():
+    config = preset("tiny")  # tiny overrides only the dataset size
+    for group in ("losses", "sweep"):
+        variants = comparison_variants(config["comparisons"][group], group)
+        assert len(variants) == len(config["comparisons"][group])
+        for overrides in variants.values():
+            merged = fusion_params(config["fusion"], overrides)
+            assert merged["train"]["epochs"] == DEFAULT["fusion"]["train"]["epochs"]
+            assert merged["net"]["n_blocks"] == DEFAULT["fusion"]["net"]["n_blocks"]
+            assert "gpus" not in merged and "device" not in merged
+            assert overrides["train"].items() <= merged["train"].items()
+    nine = copy.deepcopy(config)
+    nine["comparisons"]["sweep"] = [{"name": f"v{i}"} for i in range(9)]
+    with pytest.raises(WorkflowError):
+        validate(nine, SCHEMA)
+    twice = [{"name": "a", "train": {"loss": "bce"}}, {"name": "a"}]
+    with pytest.raises(DatasetError, match="'a' is listed twice"):
+        comparison_variants(twice, "comparisons.sweep")
+
+
+def test_small_run():
+    config = preset("small_run")
+    assert fold_geometry(config, config["synthetic"]["cases"]) == {(3, 1, 1)}
+    assert config["fusion"]["train"]["epochs"] == 10
+    assert config["fusion"]["net"]["width"] < DEFAULT["fusion"]["net"]["width"]
+
+
+def test_medium_and_full_run_on_chbmit_cases(chbmit_meta):
+    present = sorted(p.name[:5] for p in chbmit_meta.glob("chb*-summary.txt"))
+    assert present == CHBMIT_CASES
+    medium = preset("medium_run")
+    assert fold_geometry(medium, medium["cases"]) == {(12, 3, 1)}
+    assert len(medium["splits"]["folds"]) == 3 and medium["fusion"]["train"]["epochs"] == 25
+    full = preset("full_run")
+    assert fold_geometry(full, CHBMIT_CASES) == {(19, 3, 1)}  # 23 patients: chb21 is chb01
+    assert 30 <= full["fusion"]["train"]["epochs"] <= 50
+    assert full["fusion"]["gpus"] == 1 and full["fusion"]["train"]["amp"] == "auto"
+
+
+def test_unknown_fold_is_a_clear_error():
+    from preictal.chbmit.errors import DatasetError
+
+    with pytest.raises(DatasetError, match=r"splits.folds: \['chb09'\] are not patients"):
+        selected_folds(["chb01", "chb09"], ["chb01", "chb02"], "splits.folds")

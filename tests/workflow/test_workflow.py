@@ -1,0 +1,456 @@
+"""Snakemake end to end on a tiny synthetic config: outputs, report, rerun scope, config errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from preictal.io import read_parquet_metadata
+
+REPO = Path(__file__).resolve().parents[2]
+TINY = yaml.safe_load((REPO / "profiles/tiny/workflow_config.yaml").read_text())
+
+pytestmark = pytest.mark.workflow
+
+
+def snakemake(
+    workdir: Path, *args: str, config: dict | None = None, check: bool = True, cores: str = "2"
+):
+    cfg = workdir / "cfg.yaml"
+    cfg.write_text(yaml.safe_dump(config if config is not None else TINY))
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        *args,
+        "-s",
+        str(REPO / "Snakefile"),
+        "-d",
+        str(workdir),
+    ]
+    cmd += ["--configfile", str(cfg)] + (["--cores", cores] if cores else [])
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
+    return proc
+
+
+@pytest.fixture(scope="module")
+def done(tmp_path_factory):
+    """The tiny workflow, run once to completion."""
+    workdir = tmp_path_factory.mktemp("wf")
+    snakemake(workdir)
+    return workdir
+
+
+def test_outputs_and_data_source(done):
+    result = json.loads((done / "results/dataset/verification.json").read_text())
+    assert result["data_source"]["kind"] == "synthetic"
+    assert result["sha256"]["status"] == "ok"
+    assert result["problems"] == []
+    truth = json.loads((done / "resources/synthetic_chbmit/SYNTHETIC.json").read_text())
+    n_seizures = sum(len(c["seizures"]) for c in truth["cases"].values())
+    assert result["totals"]["seizures"] == n_seizures
+    assert result["totals"]["edfs_on_disk"] == 9
+    assert result["patients"] == {"chb01": ["chb01", "chb21"], "chb02": ["chb02"]}
+    files = done / "results/index/chb02/files.parquet"
+    assert read_parquet_metadata(files)["data_source"]["kind"] == "synthetic"
+    assert len(pd.read_parquet(files)) == 3
+    table = pd.read_csv(done / "results/dataset/cases.csv")
+    assert table.data_source.eq("synthetic").all() and table.case.tolist() == [
+        "chb01",
+        "chb02",
+        "chb21",
+    ]
+    assert "Data source: synthetic" in (done / "results/dataset/verification.md").read_text()
+    assert (done / "results/dataset/timeline.png").stat().st_size > 10_000
+
+
+def test_fold_outputs(done):
+    """The tiny profile has two patients: loso folds are skipped, and say why."""
+    manifest = json.loads((done / "results/folds/loso/chb01/logreg/manifest.json").read_text())
+    assert "at least 3 patients" in manifest["skipped"]
+    table = pd.read_csv(done / "results/tables/window_auroc.csv")
+    assert set(table.split) == {"loso", "within"}
+    assert set(table.model) == {"logreg", "mlp", "xgboost", "fusion"}
+    for fold in ("chb01", "chb02"):
+        split = json.loads((done / f"results/folds/within/{fold}/split.json").read_text())
+        for model in ("xgboost", "fusion"):
+            preds = pd.read_parquet(
+                done / f"results/folds/within/{fold}/{model}/predictions.parquet"
+            )
+            if split["skipped"]:
+                assert len(preds) == 0
+            else:
+                assert set(preds.part) <= {"val", "test"} and preds.score.between(0, 1).all()
+    # FusionNet trained on chb01's within fold: curves, checkpoint (tensors only), manifest.
+    import torch
+
+    fusion = done / "results/folds/within/chb01/fusion"
+    curves = pd.read_csv(fusion / "train_curves.csv")
+    assert len(curves) >= 1 and np.isfinite(curves.train_loss).all()
+    checkpoint = torch.load(fusion / "model.pt", weights_only=True)
+    assert "state_dict" in checkpoint and checkpoint["n_features"] > 0
+    manifest = json.loads((fusion / "manifest.json").read_text())
+    assert manifest["skipped"] is None and manifest["pos_weight"] > 0
+
+
+def test_comparisons_rank_variants_on_validation(done, tmp_path):
+    work = tmp_path / "wf"
+    shutil.copytree(done, work, symlinks=True)
+    variants = {
+        "losses": {"bce": {"train": {"loss": "bce"}}, "focal": {"train": {"loss": "focal"}}},
+        "sweep": {
+            "base": {"train": {"epochs": 1}},
+            "drop0.5_wd": {"net": {"dropout": 0.5}, "train": {"weight_decay": 0.01}},
+        },
+    }
+    listed = {g: [{"name": n, **o} for n, o in v.items()] for g, v in variants.items()}
+    cfg = {**TINY, "comparisons": {**TINY["comparisons"], **listed}}
+    snakemake(work, "comparisons", config=cfg)
+    for table, group, test in (
+        ("loss_comparison", "losses", "all"),
+        ("sweep_results", "sweep", "chosen"),
+    ):
+        rows = pd.read_csv(work / f"results/tables/{table}.csv")
+        assert sorted(rows.variant) == sorted(variants[group]) and (rows.fold == "chb01").all()
+        assert sorted(rows["rank"]) == [1, 2] and rows.chosen.sum() == 1
+        chosen = rows[rows.chosen].iloc[0]
+        other = rows[~rows.chosen].iloc[0]
+        assert (chosen.val_sensitivity, chosen.val_auprc) >= (
+            other.val_sensitivity,
+            other.val_auprc,
+        )
+        assert np.isfinite(chosen.test_auroc) and chosen.test_threshold == chosen.val_threshold
+        assert np.isnan(other.test_auroc) == (test == "chosen")
+        assert (rows.data_source == "synthetic").all()
+        for name, override in variants[group].items():
+            manifest = json.loads(
+                (
+                    work / f"results/comparisons/{group}/within/chb01/{name}/manifest.json"
+                ).read_text()
+            )
+            for section, values in override.items():
+                assert values.items() <= manifest["params"][section].items()
+    # Alarm post-processing is evaluation: it re-ranks without retraining any variant.
+    changed = {**cfg, "alarms": {"persistence_k": 2}}
+    assert _plan(work, changed, "comparisons") == {"compare_variants", "comparisons"}
+
+
+BROWSER = REPO / "tests/browser"
+
+
+def test_report_builds_offline_and_names_the_source(done, tmp_path):
+    """The report, built as in the README, opened in a real headless Chromium: it names the data
+    source, SOP/SPH and the FAH denominator first, shows the figures, and makes no request off the
+    page. Needs Debian's chromium and `npm ci --prefix tests/browser` (.ci/run installs both); a
+    browser that cannot start fails the test."""
+    snakemake(done, "--report", str(done / "report.html"), cores="")  # as in the README
+    html = (done / "report.html").read_text()
+    assert "SYNTHETIC" in html
+    assert "timeline.png" in html and "cases.csv" in html
+    figures = [
+        {"category": "Dataset", "label": "recording timeline"},
+        {"category": "Cache", "label": "label timeline"},
+        {"category": "Evaluation", "subcategory": "within", "label": "tradeoff"},
+        {"category": "Evaluation", "subcategory": "within", "label": "risk timeline"},
+        {"category": "Evaluation", "subcategory": "loso", "label": "reliability"},
+    ]
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"figures": figures}))
+    assert (BROWSER / "node_modules/playwright-core").is_dir(), "run: npm ci --prefix tests/browser"
+    proc = subprocess.run(
+        [
+            "node",
+            str(BROWSER / "check_report.js"),
+            str(done / "report.html"),
+            str(spec),
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    seen = json.loads(proc.stdout)
+    text = seen["heading"]
+    first = text.index("Data source: SYNTHETIC")
+    assert first < text.index("SOP") and "false alarms per interictal hour" in text
+    assert seen["offPage"] == [] and seen["errors"] == []
+    assert [f["label"] for f in seen["figures"]] == [f["label"] for f in figures]
+    assert all(f["width"] > 300 and f["height"] > 200 for f in seen["figures"])
+    assert (tmp_path / "report_figure_0.png").stat().st_size > 10_000
+
+
+def _plan(workdir: Path, config: dict, *targets: str) -> set[str]:
+    """Rules that would run now, from `snakemake --dry-run`."""
+    proc = snakemake(workdir, *targets, "--dry-run", "--quiet", "rules", config=config)
+    rules = set()
+    for line in proc.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit() and parts[0] not in ("total", "job"):
+            rules.add(parts[0])
+    return rules
+
+
+EVALUATION = {
+    "evaluate_fold",
+    "aggregate_split",
+    "alarm_ablation",
+    "final_summary",
+    "evaluation_figures",
+}
+MODELS = {"make_split", "train_baseline", "train_fusion", "window_auroc"} | EVALUATION
+CACHE_AGGREGATES = {"cache_tables", "cache_figures", "all"} | MODELS
+
+
+def test_rerun_scope(done, tmp_path):
+    work = tmp_path / "wf"
+    shutil.copytree(done, work, symlinks=True)
+    assert _plan(work, TINY) == set()
+    # Verification settings rerun only the verification (and the target that collects it).
+    cfg = {**TINY, "verification": {"sha256": False}}
+    assert _plan(work, cfg) == {"verify_dataset", "all"}
+    # Timeline settings rerun the index and what reads it, never the generator.
+    cfg = {**TINY, "timeline": {"header_tolerance_sec": 5}}
+    assert _plan(work, cfg) >= {"index_case", "verify_dataset", "preprocess_case", "label_case"}
+    assert "synthetic_dataset" not in _plan(work, cfg)
+    # Synthetic settings regenerate the data and everything after it.
+    cfg = {"synthetic": {**TINY["synthetic"], "effect_size": 0.0}}
+    assert "synthetic_dataset" in _plan(work, cfg)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        # A labeling parameter reruns only the labels and what reads them.
+        ({"labels": {"preictal_min": 15}}, {"label_case"} | CACHE_AGGREGATES),
+        ({"labels": {"lead_min": 60}}, {"label_case"} | CACHE_AGGREGATES),
+        # A bad-window threshold: windows and labels, not the features, never the filtering.
+        ({"windows": {"amp_uv_thresh": 300}}, {"windows_case", "label_case"} | CACHE_AGGREGATES),
+        # The window length: windows, features and labels, never the EDF reading and filtering.
+        (
+            {"windows": {"w_sec": 20}},
+            {"windows_case", "features_case", "label_case"} | CACHE_AGGREGATES,
+        ),
+        (
+            {"features": {"feature_set": "basic"}},
+            {
+                "features_case",
+                "cache_tables",
+                "train_baseline",
+                "train_fusion",
+                "window_auroc",
+                "all",
+            }
+            | EVALUATION,
+        ),
+        # Relative features are applied when the models load them: retrain, never recompute.
+        (
+            {"features": {"relative_min": 30}},
+            {"train_baseline", "train_fusion", "window_auroc", "all"} | EVALUATION,
+        ),
+        # A model setting retrains the models only, and evaluates them again.
+        (
+            {"baseline": {"interictal_ratio": 2}},
+            {"train_baseline", "window_auroc", "all"} | EVALUATION,
+        ),
+        # An alarm or evaluation setting reruns tuning, evaluation, aggregation and report only.
+        ({"alarms": {"persistence_k": 3}}, {"all"} | EVALUATION),
+        ({"alarms": {"refractory_min": 10}}, {"all"} | EVALUATION),
+        ({"evaluation": {"fah_targets": [0.2, 1.0]}}, {"all"} | EVALUATION),
+        # A filter setting: the cache and everything after it, not the index or the data.
+        (
+            {"preprocess": {"l_freq": 1.0}},
+            {"preprocess_case", "windows_case", "features_case", "label_case"} | CACHE_AGGREGATES,
+        ),
+    ],
+)
+def test_cache_rerun_scope(done, tmp_path, change, expected):
+    work = tmp_path / "wf"
+    shutil.copytree(done, work, symlinks=True)
+    assert _plan(work, {**TINY, **change}) == expected
+
+
+def test_rerun_one_case_touches_only_that_case(done, tmp_path):
+    work = tmp_path / "wf"
+    shutil.copytree(done, work, symlinks=True)
+    proc = snakemake(work, "--dry-run", "-R", "results/cache/chb02/manifest.json")
+    jobs = [line.strip() for line in proc.stdout.splitlines() if "wildcards: case=" in line]
+    assert jobs and set(jobs) == {"wildcards: case=chb02"}
+    assert "preprocess_case" in proc.stdout and "index_case" not in proc.stdout
+
+
+def test_labels_recover_the_planted_ground_truth(done):
+    """Labels from the cache equal a scalar reference computed from SYNTHETIC.json's plan."""
+    from tests.test_labels import reference_label
+
+    from preictal.labels import LabelParams
+
+    truth = json.loads((done / "resources/synthetic_chbmit/SYNTHETIC.json").read_text())
+    for case, plan in truth["cases"].items():
+        windows = pd.read_parquet(done / f"results/cache/{case}/windows.parquet")
+        labels = pd.read_parquet(done / f"results/labels/{case}.parquet")
+        pairs = [(s["onset_sec"], s["end_sec"]) for s in plan["seizures"]]
+        params = LabelParams(**TINY.get("labels", {}))
+        expected = [
+            reference_label(a, b, pairs, params)
+            for a, b in zip(windows.start_sec, windows.end_sec, strict=True)
+        ]
+        assert labels.reason.tolist() == expected, case
+        starts = {f["name"]: f["start_sec"] for f in plan["files"]}
+        assert (windows.start_sec >= windows.file.map(starts)).all()
+        ledger = pd.read_parquet(done / f"results/labels/{case}_seizures.parquet")
+        assert ledger.onset_sec.tolist() == [s["onset_sec"] for s in plan["seizures"]]
+        assert ledger.n_preictal_windows.sum() == (labels.y_cls == 1).sum()
+
+
+def test_planted_flat_segments_are_flagged_and_features_stay_finite(done):
+    truth = json.loads((done / "resources/synthetic_chbmit/SYNTHETIC.json").read_text())
+    flagged = 0
+    for case, plan in truth["cases"].items():
+        windows = pd.read_parquet(done / f"results/cache/{case}/windows.parquet")
+        features = pd.read_parquet(done / f"results/cache/{case}/features.parquet")
+        assert np.isfinite(features.drop(columns="window").to_numpy()).all()
+        assert features.window.equals(windows.window)
+        starts = {f["name"]: f["start_sec"] for f in plan["files"]}
+        for name, events in plan["events"].items():
+            for e in events:
+                if e["kind"] != "flat" or e["end_sec"] - e["start_sec"] < 2:
+                    continue
+                t0, t1 = starts[name] + e["start_sec"], starts[name] + e["end_sec"]
+                inside = windows[(windows.start_sec <= t0 + 0.5) & (windows.end_sec >= t1 - 0.5)]
+                # A window holding a whole dropout second is flagged flat.
+                assert inside.bad_flat.all(), (case, name, e)
+                flagged += len(inside)
+    assert flagged > 0
+
+
+def test_metadata_only_data_root(chbmit_meta, tmp_path):
+    proc = snakemake(tmp_path, "--config", f"data_root={chbmit_meta}", config={})
+    assert proc.returncode == 0
+    result = json.loads((tmp_path / "results/dataset/verification.json").read_text())
+    assert result["mode"].startswith("metadata-only")
+    t = result["totals"]
+    assert (t["cases"], t["seizures"], t["files_in_summaries"], t["files_in_records"]) == (
+        24,
+        198,
+        676,
+        686,
+    )
+    assert (t["files_with_seizures_in_summaries"], t["files_in_records_with_seizures"]) == (
+        141,
+        141,
+    )
+    assert not (tmp_path / "resources").exists()  # nothing synthetic was generated
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"verificaton": {"sha256": True}}, "Additional properties are not allowed ('verificaton'"),
+        ({"synthetic": {"effect_size": -1}}, "-1 is less than the minimum of 0"),
+        ({"timeline": {"header_tolerance_sec": "two"}}, "'two' is not of type 'number'"),
+        ({"cases": ["chb09"]}, "cases: chb09 not in synthetic.cases"),
+        ({"data_root": "/no/such/folder"}, "data_root /no/such/folder: folder not found"),
+    ],
+)
+def test_config_errors_are_clear(tmp_path, config, message):
+    proc = snakemake(tmp_path, "--dry-run", config=config, check=False)
+    assert proc.returncode != 0
+    assert message in proc.stdout + proc.stderr
+
+
+def test_bad_edf_fails_its_case_only(done, tmp_path):
+    """A truncated EDF stops its own case with an error naming the file; the other cases finish."""
+    data = tmp_path / "copy"
+    shutil.copytree(done / "resources/synthetic_chbmit", data)
+    edf = data / "chb02" / "chb02_02.edf"
+    edf.write_bytes(edf.read_bytes()[:-5000])
+    work = tmp_path / "wf"
+    work.mkdir()
+    proc = snakemake(work, "--keep-going", "--config", f"data_root={data}", config={}, check=False)
+    assert proc.returncode != 0
+    log = (work / "logs/index_case/chb02.log").read_text()
+    assert f"{edf}: truncated EDF" in log
+    for case in ("chb01", "chb21"):  # the other cases' caches and labels are built
+        assert (work / f"results/cache/{case}/manifest.json").is_file()
+        assert (work / f"results/labels/{case}.parquet").is_file()
+    assert not (work / "results/index/chb02/files.parquet").exists()
+    assert not (work / "results/cache/chb02").exists()
+
+
+def test_missing_summary_is_named(done, tmp_path):
+    data = tmp_path / "copy"
+    shutil.copytree(done / "resources/synthetic_chbmit", data)
+    (data / "chb02" / "chb02-summary.txt").unlink()
+    cfg = {"data_root": str(data), "cases": ["chb01", "chb02"]}
+    proc = snakemake(tmp_path, "--dry-run", config=cfg, check=False)
+    assert proc.returncode != 0
+    assert f"{data / 'chb02'}: no summary chb02-summary.txt" in proc.stdout + proc.stderr
+
+
+FUSION = "results/folds/within/chb01/fusion/predictions.parquet"
+XGB = "results/folds/within/chb01/xgboost/predictions.parquet"
+
+
+def test_same_config_and_seed_give_identical_predictions(done, tmp_path):
+    work = tmp_path / "wf"
+    shutil.copytree(done, work, symlinks=True)
+    before = {p: pd.read_parquet(work / p) for p in (FUSION, XGB)}
+    snakemake(work, FUSION, XGB, "--forcerun", "train_fusion", "train_baseline")
+    for path, old in before.items():
+        pd.testing.assert_frame_equal(pd.read_parquet(work / path), old)
+
+
+def test_killed_training_job_resumes_and_finishes(done, tmp_path):
+    """Kill train_fusion after its first epoch's checkpoint, rerun: it resumes from last.pt."""
+    import os
+    import signal
+    import time
+
+    work = tmp_path / "wf"
+    shutil.copytree(done, work, symlinks=True)
+    fold = work / "results/folds/within/chb01/fusion"
+    for name in ("last.pt", "train_curves.csv", "run_key.txt", "model.pt", "predictions.parquet"):
+        (fold / name).unlink(missing_ok=True)
+    cfg = {**TINY, "fusion": {"train": {"epochs": 8, "patience": 20}}}
+    (work / "cfg.yaml").write_text(yaml.safe_dump(cfg))
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        FUSION,
+        "-s",
+        str(REPO / "Snakefile"),
+        "-d",
+        str(work),
+    ]
+    cmd += ["--configfile", str(work / "cfg.yaml"), "--cores", "2"]
+    proc = subprocess.Popen(
+        cmd, cwd=work, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.time() + 120
+    while not (fold / "last.pt").exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert (fold / "last.pt").exists(), "no checkpoint was written"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (fold / "predictions.parquet").exists()
+    epochs_before = len(pd.read_csv(fold / "train_curves.csv"))
+    assert epochs_before < 8
+    snakemake(work, "--unlock", config=cfg)  # a killed Snakemake leaves its lock, as for a user
+    snakemake(work, FUSION, config=cfg)  # rerun-incomplete is on in profiles/default
+    manifest = json.loads((fold / "manifest.json").read_text())
+    assert manifest["training"]["resumed_from"] is not None
+    curves = pd.read_csv(fold / "train_curves.csv")
+    assert curves.epoch.is_unique and curves.epoch.is_monotonic_increasing
+    assert len(curves) == 8 and (fold / "predictions.parquet").is_file()
