@@ -20,6 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from preictal.alarms.postprocess import AlarmParams
+from preictal.labels import LabelParams
 from preictal.replay import (
     RUN_COMMAND,
     MissingResults,
@@ -218,7 +219,7 @@ def draw(
     alarms: pd.DataFrame,
     seizures: pd.DataFrame,
     files: pd.DataFrame,
-    labels: dict,
+    labels: LabelParams,
     threshold: float,
     cursor: float,
 ):
@@ -249,7 +250,7 @@ def draw(
         bad.end_sec, np.full(len(bad), -0.04), "|", color="tab:gray", ms=4, label="bad window"
     )
     ax_risk.axhline(threshold, color="tab:orange", lw=1, label=f"threshold {threshold:.4f}")
-    sop_lo, sph = labels["preictal_min"] * 60.0, labels["gap_sec"]
+    sop_lo, sph = labels.preictal_sec, labels.sph_sec
     for s in seizures[seizures.case == case].itertuples():
         ax_risk.axvspan(s.onset_sec - sop_lo, s.onset_sec - sph, color="tab:purple", alpha=0.12)
         ax_risk.axvspan(s.onset_sec, s.end_sec, color="tab:red", alpha=0.3)

@@ -1,13 +1,13 @@
 rule preprocess_case:
     input:
-        files="results/index/{case}/files.parquet",
+        files=layout.FILES,
         edfs=case_edfs_input,
     output:
-        signal="results/cache/{case}/signal.npy",
-        blocks="results/cache/{case}/blocks.parquet",
-        montage="results/cache/{case}/montage.parquet",
-        flat="results/cache/{case}/flat.parquet",
-        manifest="results/cache/{case}/manifest.json",
+        signal=layout.SIGNAL,
+        blocks=layout.BLOCKS,
+        montage=layout.MONTAGE,
+        flat=layout.FLAT,
+        manifest=layout.CACHE_MANIFEST,
     log:
         "logs/preprocess_case/{case}.log",
     benchmark:
@@ -19,18 +19,18 @@ rule preprocess_case:
     params:
         preprocess=config["preprocess"],
         data_source=DATA_SOURCE,
-        code=code_hash("cache.py", "signal"),
+        code=script_code("preprocess_case"),
     script:
         "../scripts/preprocess_case.py"
 
 
 rule windows_case:
     input:
-        signal="results/cache/{case}/signal.npy",
-        blocks="results/cache/{case}/blocks.parquet",
-        flat="results/cache/{case}/flat.parquet",
+        signal=layout.SIGNAL,
+        blocks=layout.BLOCKS,
+        flat=layout.FLAT,
     output:
-        "results/cache/{case}/windows.parquet",
+        layout.WINDOWS,
     log:
         "logs/windows_case/{case}.log",
     benchmark:
@@ -41,17 +41,17 @@ rule windows_case:
         windows=config["windows"],
         sfreq=config["preprocess"]["target_sfreq"],
         data_source=DATA_SOURCE,
-        code=code_hash("windows.py"),
+        code=script_code("windows_case"),
     script:
         "../scripts/windows_case.py"
 
 
 rule features_case:
     input:
-        signal="results/cache/{case}/signal.npy",
-        blocks="results/cache/{case}/blocks.parquet",
+        signal=layout.SIGNAL,
+        blocks=layout.BLOCKS,
     output:
-        "results/cache/{case}/features.parquet",
+        layout.FEATURES,
     log:
         "logs/features_case/{case}.log",
     benchmark:
@@ -64,25 +64,19 @@ rule features_case:
         step_sec=config["windows"]["step_sec"],
         sfreq=config["preprocess"]["target_sfreq"],
         data_source=DATA_SOURCE,
-        code=code_hash(  # not features/relative.py: the models apply it when they load
-            "features/__init__.py",
-            "features/spectral.py",
-            "features/temporal.py",
-            "features/table.py",
-            "windows.py",
-        ),
+        code=script_code("features_case"),
     script:
         "../scripts/features_case.py"
 
 
 rule label_case:
     input:
-        windows="results/cache/{case}/windows.parquet",
-        files="results/index/{case}/files.parquet",
-        seizures="results/index/{case}/seizures.parquet",
+        windows=layout.WINDOWS,
+        files=layout.FILES,
+        seizures=layout.SEIZURES,
     output:
-        labels="results/labels/{case}.parquet",
-        seizures="results/labels/{case}_seizures.parquet",
+        labels=layout.LABELS,
+        seizures=layout.LEDGER,
     log:
         "logs/label_case/{case}.log",
     benchmark:
@@ -92,17 +86,21 @@ rule label_case:
     params:
         labels=config["labels"],
         data_source=DATA_SOURCE,
-        code=code_hash("labels.py"),
+        code=script_code("label_case"),
     script:
         "../scripts/label_case.py"
 
 
 rule cache_tables:
     input:
-        windows=expand("results/cache/{case}/windows.parquet", case=CASES),
-        features=expand("results/cache/{case}/features.parquet", case=CASES),
-        labels=expand("results/labels/{case}.parquet", case=CASES),
-        manifests=expand("results/cache/{case}/manifest.json", case=CASES),
+        windows=expand(layout.WINDOWS, case=CASES),
+        features=expand(layout.FEATURES, case=CASES),
+        labels=expand(layout.LABELS, case=CASES),
+        manifests=expand(layout.CACHE_MANIFEST, case=CASES),
+        blocks=expand(layout.BLOCKS, case=CASES),
+        signals=expand(layout.SIGNAL, case=CASES),
+        montages=expand(layout.MONTAGE, case=CASES),
+        flats=expand(layout.FLAT, case=CASES),
     output:
         window_counts=report(
             "results/tables/window_counts.csv",
@@ -128,16 +126,19 @@ rule cache_tables:
         "../envs/pipeline.yaml"
     params:
         cases=CASES,
-        code=code_hash("cache_report.py"),
+        code=script_code("cache_tables"),
     script:
         "../scripts/cache_tables.py"
 
 
 rule cache_figures:
     input:
-        manifests=expand("results/cache/{case}/manifest.json", case=CASES),
-        windows=expand("results/cache/{case}/windows.parquet", case=CASES),
-        labels=expand("results/labels/{case}.parquet", case=CASES),
+        files=expand(layout.FILES, case=CASES),
+        blocks=expand(layout.BLOCKS, case=CASES),
+        windows=expand(layout.WINDOWS, case=CASES),
+        labels=expand(layout.LABELS, case=CASES),
+        ledger=expand(layout.LEDGER, case=CASES),
+        signal=expand(layout.SIGNAL, case=CASES),
         edfs=lambda wc: dataset_input(case_edf_paths(config, CASES[0])),
     output:
         **{
@@ -155,9 +156,8 @@ rule cache_figures:
         "../envs/pipeline.yaml"
     params:
         cases=CASES,
-        sfreq=config["preprocess"]["target_sfreq"],
-        notch_hz=config["preprocess"]["notch_hz"],
+        preprocess=config["preprocess"],
         labels=config["labels"],
-        code=code_hash("plots/cache.py", "plots/dataset.py"),
+        code=script_code("cache_figures"),
     script:
         "../scripts/cache_figures.py"

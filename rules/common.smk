@@ -2,16 +2,19 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
+from preictal import layout
 from preictal.chbmit.errors import DatasetError
 from preictal.synthetic.plan import dataset_paths
 from preictal.workflow.config import (
     case_edf_paths,
     case_summary_path,
-    code_hash as _code_hash,
+    check_config,
+    code_hash,
     comparison_variants,
     dataset_metadata_paths,
     dataset_source,
     fusion_params,
+    import_closure,
     is_synthetic,
     selected_folds,
     synthetic_spec,
@@ -32,6 +35,7 @@ DATA_ROOT = Path(config["data_root"])
 if SYNTHETIC:
     SYNTHETIC_FILES = dataset_paths(synthetic_spec(config), DATA_ROOT)
 LIB = Path(workflow.basedir) / "lib" / "preictal"
+SCRIPTS = Path(workflow.basedir) / "scripts"
 
 
 PATIENTS = sorted({config["patients"].get(c, c) for c in CASES})
@@ -104,13 +108,18 @@ EVALUATION_FIGURES = [
     "reliability",
     "chance_tests",
 ]
-# The figures show one model at one operating point: FusionNet at FAH 0.5 by default.
-FIGURE_MODEL = config["evaluation"]["figures_model"]
-FIGURE_FAH = config["evaluation"]["figures_fah"]
-if FIGURE_MODEL not in config["models"]:
-    raise WorkflowError(
-        f"config evaluation.figures_model: {FIGURE_MODEL!r} is not one of models {config['models']}"
-    )
+# The report's figures show one model at one operating point (config `report`).
+FIGURE_MODEL = config["report"]["figures_model"]
+FIGURE_FAH = config["report"]["figures_fah"]
+# What one fold's evaluation reads of `evaluation` (the summary's bootstrap is not among them).
+FOLD_EVALUATION = {
+    key: config["evaluation"][key]
+    for key in ("fah_targets", "alpha", "n_surrogates", "seed", "n_thresholds")
+}
+try:
+    check_config(config)
+except ValueError as exc:
+    raise WorkflowError(f"config: {exc}")
 EVALUATION_REPORT = [
     "results/final_summary.md",
     "results/summary_results.csv",
@@ -118,10 +127,10 @@ EVALUATION_REPORT = [
     "results/tables/alarm_ablation.csv",
 ]
 CASE_TARGETS = [
-    "results/cache/{case}/manifest.json",
-    "results/cache/{case}/windows.parquet",
-    "results/cache/{case}/features.parquet",
-    "results/labels/{case}.parquet",
+    layout.CACHE_MANIFEST,
+    layout.WINDOWS,
+    layout.FEATURES,
+    layout.LABELS,
 ]
 
 
@@ -143,7 +152,7 @@ def all_targets(wildcards):
         + expand(CASE_TARGETS, case=CASES)
         + CACHE_REPORT
         + ["results/tables/window_auroc.csv"]
-        + expand("results/{split}_summary.csv", split=config["splits"]["modes"])
+        + expand(layout.SPLIT_SUMMARY, split=config["splits"]["modes"])
         + EVALUATION_REPORT
         + expand(
             "results/figures/eval/{split}/{name}.png",
@@ -153,9 +162,11 @@ def all_targets(wildcards):
     )
 
 
-def code_hash(*modules):
-    """Digest of lib/preictal modules (paths relative to it), so that a code change reruns."""
-    return _code_hash(*(LIB / m for m in modules))
+def script_code(script):
+    """Digest of everything scripts/<script>.py runs of lib/preictal (its import closure), so that
+    changing a module reruns exactly the rules whose scripts import it, directly or not.
+    """
+    return code_hash(*import_closure(SCRIPTS / f"{script}.py", LIB.parent))
 
 
 def dataset_input(paths):
@@ -179,15 +190,3 @@ def case_raw_inputs(wildcards):
         if role in metadata:
             inputs[role] = dataset_input([metadata[role]])[0]
     return inputs
-
-
-# Code behind FusionNet's training (both train_fusion and its comparison variants).
-FUSION_CODE = code_hash(
-    "models",
-    "train",
-    "alarms",
-    "folds.py",
-    "splits.py",
-    "features/relative.py",
-    "recent.py",
-)

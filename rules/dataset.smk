@@ -18,7 +18,7 @@ if SYNTHETIC:
             out_dir=lambda wc, output: Path(output.top_level[0]).parent,
             synthetic=config["synthetic"],
             patients=config["patients"],
-            code=code_hash("synthetic", "chbmit/summary.py"),
+            code=script_code("synthetic_dataset"),
         script:
             "../scripts/synthetic_dataset.py"
 
@@ -43,8 +43,8 @@ rule index_case:
     input:
         unpack(case_raw_inputs),
     output:
-        files="results/index/{case}/files.parquet",
-        seizures="results/index/{case}/seizures.parquet",
+        files=layout.FILES,
+        seizures=layout.SEIZURES,
     log:
         "logs/index_case/{case}.log",
     benchmark:
@@ -55,15 +55,15 @@ rule index_case:
         patients=config["patients"],
         timeline=config["timeline"],
         data_source=DATA_SOURCE,
-        code=code_hash("chbmit"),
+        code=script_code("index_case"),
     script:
         "../scripts/index_case.py"
 
 
 rule verify_dataset:
     input:
-        files=expand("results/index/{case}/files.parquet", case=CASES),
-        seizures=expand("results/index/{case}/seizures.parquet", case=CASES),
+        files=expand(layout.FILES, case=CASES),
+        seizures=expand(layout.SEIZURES, case=CASES),
         metadata=dataset_input(dataset_metadata_paths(config).values()),
     output:
         json="results/dataset/verification.json",
@@ -85,15 +85,15 @@ rule verify_dataset:
         cases=CASES,
         patients=config["patients"],
         verification=config["verification"],
-        code=code_hash("chbmit"),
+        code=script_code("verify_dataset"),
     script:
         "../scripts/verify_dataset.py"
 
 
 rule plot_dataset_timeline:
     input:
-        files=expand("results/index/{case}/files.parquet", case=CASES),
-        seizures=expand("results/index/{case}/seizures.parquet", case=CASES),
+        files=expand(layout.FILES, case=CASES),
+        seizures=expand(layout.SEIZURES, case=CASES),
     output:
         report(
             "results/dataset/timeline.png",
@@ -106,6 +106,6 @@ rule plot_dataset_timeline:
     conda:
         "../envs/pipeline.yaml"
     params:
-        code=code_hash("plots/dataset.py"),
+        code=script_code("plot_dataset_timeline"),
     script:
         "../scripts/plot_dataset_timeline.py"

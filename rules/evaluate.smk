@@ -1,20 +1,16 @@
 rule evaluate_fold:
     input:
-        predictions="results/folds/{split}/{fold}/{model}/predictions.parquet",
-        model_manifest="results/folds/{split}/{fold}/{model}/manifest.json",
-        split_manifest="results/folds/{split}/{fold}/split.json",
-        seizures=lambda wc: expand(
-            "results/labels/{case}_seizures.parquet", case=fold_cases(wc)
-        ),
-        files=lambda wc: expand(
-            "results/index/{case}/files.parquet", case=fold_cases(wc)
-        ),
+        predictions=layout.PREDICTIONS,
+        model_manifest=layout.MODEL_MANIFEST,
+        split_manifest=layout.SPLIT_MANIFEST,
+        seizures=lambda wc: expand(layout.LEDGER, case=fold_cases(wc)),
+        files=lambda wc: expand(layout.FILES, case=fold_cases(wc)),
     output:
-        results="results/eval/{split}/{fold}/{model}/results.csv",
-        curve="results/eval/{split}/{fold}/{model}/val_curve.csv",
-        seizures="results/eval/{split}/{fold}/{model}/test_seizures.parquet",
-        alarms="results/eval/{split}/{fold}/{model}/test_alarms.parquet",
-        calibration="results/eval/{split}/{fold}/{model}/calibration.csv",
+        results=layout.EVAL_RESULTS,
+        curve=layout.VAL_CURVE,
+        seizures=layout.TEST_SEIZURES,
+        alarms=layout.TEST_ALARMS,
+        calibration=layout.CALIBRATION,
     log:
         "logs/evaluate_fold/{split}.{fold}.{model}.log",
     benchmark:
@@ -25,15 +21,9 @@ rule evaluate_fold:
         patients=config["patients"],
         labels=config["labels"],
         alarms=config["alarms"],
-        evaluation=config["evaluation"],
+        evaluation=FOLD_EVALUATION,
         data_source=DATA_SOURCE,
-        code=code_hash(
-            "evaluation.py",
-            "alarms",
-            "recent.py",
-            "window_metrics.py",
-            "calibration.py",
-        ),
+        code=script_code("evaluate_fold"),
     script:
         "../scripts/evaluate_fold.py"
 
@@ -41,20 +31,20 @@ rule evaluate_fold:
 rule aggregate_split:
     input:
         lambda wc: expand(
-            "results/eval/{split}/{fold}/{model}/results.csv",
+            layout.EVAL_RESULTS,
             split=wc.split,
             fold=FOLDS,
             model=config["models"],
         ),
     output:
         results=report(
-            "results/{split}_results.csv",
+            layout.SPLIT_RESULTS,
             caption="../report/results.rst",
             category="Evaluation",
             labels={"table": "{split} results"},
         ),
         summary=report(
-            "results/{split}_summary.csv",
+            layout.SPLIT_SUMMARY,
             caption="../report/summary.rst",
             category="Evaluation",
             labels={"table": "{split} summary"},
@@ -64,8 +54,10 @@ rule aggregate_split:
     conda:
         "../envs/pipeline.yaml"
     params:
-        evaluation=config["evaluation"],
-        code=code_hash("summary.py", "alarms/chance.py"),
+        alpha=config["evaluation"]["alpha"],
+        n_boot=config["evaluation"]["n_boot"],
+        seed=config["evaluation"]["seed"],
+        code=script_code("aggregate_split"),
     script:
         "../scripts/aggregate_split.py"
 
@@ -73,13 +65,13 @@ rule aggregate_split:
 rule alarm_ablation:
     input:
         predictions=expand(
-            "results/folds/{split}/{fold}/{model}/predictions.parquet",
+            layout.PREDICTIONS,
             split=config["splits"]["modes"],
             fold=FOLDS,
             model=config["models"],
         ),
-        seizures=expand("results/labels/{case}_seizures.parquet", case=CASES),
-        files=expand("results/index/{case}/files.parquet", case=CASES),
+        seizures=expand(layout.LEDGER, case=CASES),
+        files=expand(layout.FILES, case=CASES),
     output:
         report(
             "results/tables/alarm_ablation.csv",
@@ -95,24 +87,24 @@ rule alarm_ablation:
         patients=config["patients"],
         labels=config["labels"],
         alarms=config["alarms"],
-        evaluation=config["evaluation"],
-        code=code_hash("evaluation.py", "summary.py", "alarms", "recent.py"),
+        evaluation=FOLD_EVALUATION,
+        code=script_code("alarm_ablation"),
     script:
         "../scripts/alarm_ablation.py"
 
 
 rule final_summary:
     input:
-        results=expand("results/{split}_results.csv", split=config["splits"]["modes"]),
-        summaries=expand("results/{split}_summary.csv", split=config["splits"]["modes"]),
+        results=expand(layout.SPLIT_RESULTS, split=config["splits"]["modes"]),
+        summaries=expand(layout.SPLIT_SUMMARY, split=config["splits"]["modes"]),
         calibrations=expand(
-            "results/eval/{split}/{fold}/{model}/calibration.csv",
+            layout.CALIBRATION,
             split=config["splits"]["modes"],
             fold=FOLDS,
             model=config["models"],
         ),
         split_manifests=expand(
-            "results/folds/{split}/{fold}/split.json",
+            layout.SPLIT_MANIFEST,
             split=config["splits"]["modes"],
             fold=FOLDS,
         ),
@@ -142,37 +134,38 @@ rule final_summary:
     params:
         splits=config["splits"]["modes"],
         labels=config["labels"],
-        evaluation=config["evaluation"],
+        alpha=config["evaluation"]["alpha"],
+        selection_fah=config["evaluation"]["selection_fah"],
         data_source=DATA_SOURCE,
         metrics_log="results/tables/metrics.csv",  # appended, so not an output
-        code=code_hash("final_summary.py"),
+        code=script_code("final_summary"),
     script:
         "../scripts/final_summary.py"
 
 
 rule evaluation_figures:
     input:
-        results="results/{split}_results.csv",
+        results=layout.SPLIT_RESULTS,
         curves=lambda wc: expand(
-            "results/eval/{split}/{fold}/{model}/val_curve.csv",
+            layout.VAL_CURVE,
             split=wc.split,
             fold=FOLDS,
             model=FIGURE_MODEL,
         ),
         seizures=lambda wc: expand(
-            "results/eval/{split}/{fold}/{model}/test_seizures.parquet",
+            layout.TEST_SEIZURES,
             split=wc.split,
             fold=FOLDS,
             model=config["models"],
         ),
         alarms=lambda wc: expand(
-            "results/eval/{split}/{fold}/{model}/test_alarms.parquet",
+            layout.TEST_ALARMS,
             split=wc.split,
             fold=FOLDS,
             model=FIGURE_MODEL,
         ),
         predictions=lambda wc: expand(
-            "results/folds/{split}/{fold}/{model}/predictions.parquet",
+            layout.PREDICTIONS,
             split=wc.split,
             fold=FOLDS,
             model=FIGURE_MODEL,
@@ -183,10 +176,10 @@ rule evaluation_figures:
             fold=FOLDS if "fusion" in config["models"] else [],
         ),
         split_manifests=lambda wc: expand(
-            "results/folds/{split}/{fold}/split.json", split=wc.split, fold=FOLDS
+            layout.SPLIT_MANIFEST, split=wc.split, fold=FOLDS
         ),
-        files=expand("results/index/{case}/files.parquet", case=CASES),
-        ledgers=expand("results/labels/{case}_seizures.parquet", case=CASES),
+        files=expand(layout.FILES, case=CASES),
+        ledgers=expand(layout.LEDGER, case=CASES),
     output:
         **{
             name: report(
@@ -211,6 +204,6 @@ rule evaluation_figures:
         alarms=config["alarms"],
         alpha=config["evaluation"]["alpha"],
         data_source=DATA_SOURCE,
-        code=code_hash("plots/evaluation.py", "plots/dataset.py", "calibration.py"),
+        code=script_code("evaluation_figures"),
     script:
         "../scripts/evaluation_figures.py"

@@ -1,18 +1,12 @@
 rule make_split:
     input:
-        windows=lambda wc: expand(
-            "results/cache/{case}/windows.parquet", case=fold_cases(wc)
-        ),
-        labels=lambda wc: expand("results/labels/{case}.parquet", case=fold_cases(wc)),
-        files=lambda wc: expand(
-            "results/index/{case}/files.parquet", case=fold_cases(wc)
-        ),
-        seizures=lambda wc: expand(
-            "results/labels/{case}_seizures.parquet", case=fold_cases(wc)
-        ),
+        windows=lambda wc: expand(layout.WINDOWS, case=fold_cases(wc)),
+        labels=lambda wc: expand(layout.LABELS, case=fold_cases(wc)),
+        files=lambda wc: expand(layout.FILES, case=fold_cases(wc)),
+        seizures=lambda wc: expand(layout.LEDGER, case=fold_cases(wc)),
     output:
-        split="results/folds/{split}/{fold}/split.parquet",
-        manifest="results/folds/{split}/{fold}/split.json",
+        split=layout.SPLIT,
+        manifest=layout.SPLIT_MANIFEST,
     log:
         "logs/make_split/{split}.{fold}.log",
     benchmark:
@@ -24,26 +18,22 @@ rule make_split:
         splits=SPLIT_PARAMS,
         patients=config["patients"],
         data_source=DATA_SOURCE,
-        code=code_hash("splits.py", "folds.py"),
+        code=script_code("make_split"),
     script:
         "../scripts/make_split.py"
 
 
 rule train_baseline:
     input:
-        split="results/folds/{split}/{fold}/split.parquet",
-        split_manifest="results/folds/{split}/{fold}/split.json",
-        windows=lambda wc: expand(
-            "results/cache/{case}/windows.parquet", case=fold_cases(wc)
-        ),
-        labels=lambda wc: expand("results/labels/{case}.parquet", case=fold_cases(wc)),
-        features=lambda wc: expand(
-            "results/cache/{case}/features.parquet", case=fold_cases(wc)
-        ),
+        split=layout.SPLIT,
+        split_manifest=layout.SPLIT_MANIFEST,
+        windows=lambda wc: expand(layout.WINDOWS, case=fold_cases(wc)),
+        labels=lambda wc: expand(layout.LABELS, case=fold_cases(wc)),
+        features=lambda wc: expand(layout.FEATURES, case=fold_cases(wc)),
     output:
         model="results/folds/{split}/{fold}/{model}/model.json",
-        predictions="results/folds/{split}/{fold}/{model}/predictions.parquet",
-        manifest="results/folds/{split}/{fold}/{model}/manifest.json",
+        predictions=layout.PREDICTIONS,
+        manifest=layout.MODEL_MANIFEST,
     log:
         "logs/train_baseline/{split}.{fold}.{model}.log",
     benchmark:
@@ -57,33 +47,21 @@ rule train_baseline:
         baseline=config["baseline"],
         relative_min=config["features"]["relative_min"],
         data_source=DATA_SOURCE,
-        code=code_hash(
-            "models/baseline.py", "folds.py", "features/relative.py", "recent.py"
-        ),
+        code=script_code("train_baseline"),
     script:
         "../scripts/train_baseline.py"
 
 
 rule train_fusion:
     input:
-        split="results/folds/{split}/{fold}/split.parquet",
-        split_manifest="results/folds/{split}/{fold}/split.json",
-        windows=lambda wc: expand(
-            "results/cache/{case}/windows.parquet", case=fold_cases(wc)
-        ),
-        labels=lambda wc: expand("results/labels/{case}.parquet", case=fold_cases(wc)),
-        features=lambda wc: expand(
-            "results/cache/{case}/features.parquet", case=fold_cases(wc)
-        ),
-        signals=lambda wc: expand(
-            "results/cache/{case}/signal.npy", case=fold_cases(wc)
-        ),
-        seizures=lambda wc: expand(
-            "results/labels/{case}_seizures.parquet", case=fold_cases(wc)
-        ),
-        files=lambda wc: expand(
-            "results/index/{case}/files.parquet", case=fold_cases(wc)
-        ),
+        split=layout.SPLIT,
+        split_manifest=layout.SPLIT_MANIFEST,
+        windows=lambda wc: expand(layout.WINDOWS, case=fold_cases(wc)),
+        labels=lambda wc: expand(layout.LABELS, case=fold_cases(wc)),
+        features=lambda wc: expand(layout.FEATURES, case=fold_cases(wc)),
+        signals=lambda wc: expand(layout.SIGNAL, case=fold_cases(wc)),
+        seizures=lambda wc: expand(layout.LEDGER, case=fold_cases(wc)),
+        files=lambda wc: expand(layout.FILES, case=fold_cases(wc)),
     output:
         model="results/folds/{split}/{fold}/fusion/model.pt",
         predictions="results/folds/{split}/{fold}/fusion/predictions.parquet",
@@ -102,10 +80,13 @@ rule train_fusion:
         cases=fold_cases,
         fusion=FUSION_PARAMS,
         device=config["fusion"]["device"],
+        sfreq=config["preprocess"]["target_sfreq"],
+        w_sec=config["windows"]["w_sec"],
+        selection_fah=config["evaluation"]["selection_fah"],
         labels=config["labels"],
         relative_min=config["features"]["relative_min"],
         data_source=DATA_SOURCE,
-        code=FUSION_CODE,
+        code=script_code("train_fusion"),
     script:
         "../scripts/train_fusion.py"
 
@@ -113,7 +94,7 @@ rule train_fusion:
 use rule train_fusion as train_fusion_variant with:
     output:
         model="results/comparisons/{group}/{split}/{fold}/{variant}/model.pt",
-        predictions="results/comparisons/{group}/{split}/{fold}/{variant}/predictions.parquet",
+        predictions=layout.VARIANT_PREDICTIONS,
         manifest="results/comparisons/{group}/{split}/{fold}/{variant}/manifest.json",
     log:
         "logs/train_fusion_variant/{group}.{variant}.{split}.{fold}.log",
@@ -125,23 +106,26 @@ use rule train_fusion as train_fusion_variant with:
             config["fusion"], VARIANTS[wc.group][wc.variant]
         ),
         device=config["fusion"]["device"],
+        sfreq=config["preprocess"]["target_sfreq"],
+        w_sec=config["windows"]["w_sec"],
+        selection_fah=config["evaluation"]["selection_fah"],
         labels=config["labels"],
         relative_min=config["features"]["relative_min"],
         data_source=DATA_SOURCE,
-        code=FUSION_CODE,
+        code=script_code("train_fusion"),
 
 
 rule compare_variants:
     input:
         predictions=lambda wc: expand(
-            "results/comparisons/{group}/{split}/{fold}/{variant}/predictions.parquet",
+            layout.VARIANT_PREDICTIONS,
             group=COMPARISON_TABLES[wc.table],
             split=COMPARISONS["split"],
             fold=comparison_folds(),
             variant=VARIANTS[COMPARISON_TABLES[wc.table]],
         ),
-        seizures=expand("results/labels/{case}_seizures.parquet", case=CASES),
-        files=expand("results/index/{case}/files.parquet", case=CASES),
+        seizures=expand(layout.LEDGER, case=CASES),
+        files=expand(layout.FILES, case=CASES),
     output:
         report(
             "results/tables/{table}.csv",
@@ -160,12 +144,12 @@ rule compare_variants:
         split=COMPARISONS["split"],
         folds=lambda wc: comparison_folds(),
         cases=CASES,
-        fah_target=COMPARISONS["fah_target"],
+        fah_target=config["evaluation"]["selection_fah"],
         labels=config["labels"],
         alarms=config["alarms"],
         test=lambda wc: "chosen" if wc.table == "sweep_results" else "all",
         data_source=DATA_SOURCE,
-        code=code_hash("comparisons.py", "alarms"),
+        code=script_code("compare_variants"),
     script:
         "../scripts/compare_variants.py"
 
@@ -173,7 +157,7 @@ rule compare_variants:
 rule window_auroc:
     input:
         expand(
-            "results/folds/{split}/{fold}/{model}/predictions.parquet",
+            layout.PREDICTIONS,
             split=config["splits"]["modes"],
             fold=FOLDS,
             model=config["models"],
@@ -190,7 +174,7 @@ rule window_auroc:
     conda:
         "../envs/pipeline.yaml"
     params:
-        code=code_hash("window_metrics.py"),
+        code=script_code("window_auroc"),
     script:
         "../scripts/window_auroc.py"
 

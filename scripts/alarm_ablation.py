@@ -1,11 +1,14 @@
-"""Alarm post-processing ablation over every fold and model (preictal.evaluate.fold.ABLATION)."""
+"""Alarm post-processing ablation over every fold and model (preictal.evaluate.ablation.ABLATION)."""
 
 from preictal.workflow.job import log_to_snakemake_log
 
 log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
 
-from preictal.evaluate.fold import EvalParams, alarm_ablation_table
+from preictal.alarms.postprocess import AlarmParams
+from preictal.evaluate.ablation import alarm_ablation_table
+from preictal.evaluate.fold import EvalParams
 from preictal.io import atomic_path, read_parquets
+from preictal.labels import LabelParams
 
 i, p = snakemake.input, snakemake.params
 table = alarm_ablation_table(
@@ -13,9 +16,9 @@ table = alarm_ablation_table(
     read_parquets(i.seizures),
     read_parquets(i.files),
     patients=p.patients,
-    label_params=p.labels,
-    alarm_params=p.alarms,
-    params=EvalParams.from_config(p.evaluation),
+    label_params=LabelParams(**p.labels),
+    alarm_params=AlarmParams(**p.alarms),
+    params=EvalParams(**p.evaluation),
 )
 with atomic_path(snakemake.output[0]) as tmp:
     table.to_csv(tmp, index=False)

@@ -7,14 +7,16 @@ log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
 from pathlib import Path
 
 from preictal.cache.figures import make_cache_figures
+from preictal.cache.store import PreprocessParams
+from preictal.labels import LabelParams
 
-p = snakemake.params
+i, p = snakemake.input, snakemake.params
+names = ("files", "blocks", "windows", "labels", "ledger", "signal")
+paths = {case: {name: getattr(i, name)[k] for name in names} for k, case in enumerate(p.cases)}
 make_cache_figures(
-    p.cases,
-    "results",
-    {p.cases[0]: str(Path(snakemake.input.edfs[0]).parent)},
+    paths,
+    {p.cases[0]: str(Path(i.edfs[0]).parent)},
     dict(snakemake.output.items()),
-    sfreq=p.sfreq,
-    label_params=p.labels,
-    notch_hz=p.notch_hz,
+    preprocess=PreprocessParams(**p.preprocess),
+    label_params=LabelParams(**p.labels),
 )

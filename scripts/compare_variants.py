@@ -4,16 +4,18 @@ from preictal.workflow.job import log_to_snakemake_log
 
 log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
 
+from preictal.alarms.postprocess import AlarmParams
 from preictal.evaluate.comparisons import comparison_table
 from preictal.io import atomic_path, read_parquets
+from preictal.labels import LabelParams
 
 i, p = snakemake.input, snakemake.params
 table = comparison_table(
     i.predictions,
     read_parquets(i.seizures),
     read_parquets(i.files),
-    label_params=p.labels,
-    alarm_params=p.alarms,
+    label_params=LabelParams(**p.labels),
+    alarm_params=AlarmParams(**p.alarms),
     fah_target=p.fah_target,
     test=p.test,
     data_source=p.data_source.get("kind", ""),

@@ -6,8 +6,10 @@ log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
 
 import json
 
+from preictal.alarms.postprocess import AlarmParams
 from preictal.evaluate.fold import EvalParams, run_evaluate_fold
 from preictal.io import read_parquets
+from preictal.labels import LabelParams
 
 i, p = snakemake.input, snakemake.params
 run_evaluate_fold(
@@ -17,9 +19,9 @@ run_evaluate_fold(
     read_parquets(i.seizures),
     read_parquets(i.files),
     patients=p.patients,
-    label_params=p.labels,
-    alarm_params=p.alarms,
-    params=EvalParams.from_config(p.evaluation),
+    label_params=LabelParams(**p.labels),
+    alarm_params=AlarmParams(**p.alarms),
+    params=EvalParams(**p.evaluation),
     data_source=p.data_source,
     out=dict(snakemake.output.items()),
 )

@@ -4,9 +4,13 @@ from preictal.workflow.job import log_to_snakemake_log
 
 log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
 
+from preictal.alarms.postprocess import AlarmParams
+from preictal.labels import LabelParams
 from preictal.plots.evaluation import FIGURES, make_evaluation_figures
 
 i, p = snakemake.input, snakemake.params
+label_params = LabelParams(**p.labels)
+alarm_params = AlarmParams(**p.alarms)
 model_folds = [(f, m) for f in p.folds for m in p.models]
 make_evaluation_figures(
     {
@@ -24,8 +28,8 @@ make_evaluation_figures(
     split=snakemake.wildcards.split,
     model=p.model,
     target_fah=p.target_fah,
-    label_params=p.labels,
+    label_params=label_params,
     data_source=p.data_source,
-    alarm_params=p.alarms,
+    alarm_params=alarm_params,
     alpha=p.alpha,
 )

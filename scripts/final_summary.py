@@ -17,6 +17,7 @@ from preictal.evaluate.final_summary import (
     summary_results,
 )
 from preictal.io import atomic_path, write_text
+from preictal.labels import LabelParams
 
 i, p, o = snakemake.input, snakemake.params, snakemake.output
 splits = {
@@ -27,9 +28,8 @@ manifests = {}
 for path in i.split_manifests:
     m = json.loads(open(path).read())
     manifests[(m["split"], m["fold"])] = m
-selection = 0.5 if 0.5 in p.evaluation["fah_targets"] else p.evaluation["fah_targets"][0]
 table = pd.concat(
-    [summary_results(results, manifests, selection) for results, _ in splits.values()],
+    [summary_results(results, manifests, p.selection_fah) for results, _ in splits.values()],
     ignore_index=True,
 )
 with atomic_path(o.summary_results) as tmp:
@@ -41,6 +41,8 @@ with atomic_path(o.calibration) as tmp:
     calibration.to_csv(tmp, index=False)
 write_text(
     o.final_summary,
-    final_summary_md(splits, p.data_source, p.labels, p.evaluation["alpha"]),
+    final_summary_md(splits, p.data_source, LabelParams(**p.labels), p.alpha, p.selection_fah),
 )
-append_metrics_row(p.metrics_log, metrics_row(snakemake.config, p.data_source, splits))
+append_metrics_row(
+    p.metrics_log, metrics_row(snakemake.config, p.data_source, splits, p.selection_fah)
+)

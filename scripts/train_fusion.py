@@ -11,13 +11,14 @@ from pathlib import Path
 from preictal.features.relative import with_relative_features
 from preictal.io import read_case_tables, read_parquets
 from preictal.labels import LabelParams
-from preictal.models.fusion.fit import AlarmContext, FusionParams, FusionTrainer, FusionWindow
+from preictal.models.fusion.fit import AlarmContext, FusionParams, FusionTrainer
+from preictal.models.fusion.window import FusionWindow
 from preictal.models.runner import run_train_model
 
 i, p, w, o = snakemake.input, snakemake.params, snakemake.wildcards, snakemake.output
 label_params = LabelParams(**p.labels)
 trainer = FusionTrainer(
-    params=FusionParams(**p.fusion),
+    params=FusionParams(**p.fusion, fah_target=p.selection_fah),
     window=FusionWindow.of(p.sfreq, p.w_sec),
     label_params=label_params,
     signal_paths=dict(zip(p.cases, i.signals, strict=True)),

@@ -122,3 +122,18 @@ def read_case_tables(cases: Sequence[str], **paths: Sequence[str | os.PathLike])
         for case, path in zip(cases, files, strict=True):
             out[case][name] = pd.read_parquet(path)
     return out
+
+
+def software_versions() -> dict[str, str]:
+    """Versions of Python and the packages a result depends on, for manifests."""
+    import importlib.metadata as md
+    import platform
+
+    names = ("preictal", "numpy", "scipy", "pandas", "pyarrow", "mne", "edfio")
+    out = {"python": platform.python_version()}
+    for name in names:
+        try:
+            out[name] = md.version(name)
+        except md.PackageNotFoundError:
+            out[name] = "not installed"
+    return out

@@ -18,9 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from preictal import layout
 from preictal.alarms.postprocess import AlarmParams
 from preictal.alarms.scoring import PartEvaluator
 from preictal.io import read_parquet_metadata
+from preictal.labels import LabelParams
 
 MAIN_TARGET = "results/loso_summary.csv"
 RUN_COMMAND = f"snakemake --cores 8 {MAIN_TARGET}"
@@ -44,15 +46,22 @@ class Results:
     def __init__(self, root: str | Path):
         self.root = Path(root)
 
+    def _path(self, template: str, **wildcards: str) -> Path:
+        return layout.path(template, self.root, **wildcards)
+
+    def _run_path(self, template: str, run: Run) -> Path:
+        return self._path(template, split=run.split, fold=run.fold, model=run.model)
+
     # --- What is there --------------------------------------------------------------------------
 
     def runs(self) -> list[Run]:
         """Every (split, fold, model) with predictions and tuned thresholds (skipped folds are
         left out), sorted."""
         found = []
-        for pred in sorted(self.root.glob("folds/*/*/*/predictions.parquet")):
+        pattern = layout.PREDICTIONS.format(split="*", fold="*", model="*")
+        for pred in sorted(self.root.glob(pattern.removeprefix(f"{layout.ROOT}/"))):
             model, fold, split = pred.parent.name, pred.parent.parent.name, pred.parents[2].name
-            evaluated = self.root / "eval" / split / fold / model / "results.csv"
+            evaluated = self._path(layout.EVAL_RESULTS, split=split, fold=fold, model=model)
             if evaluated.is_file() and _has_thresholds(pd.read_csv(evaluated)):
                 found.append(Run(split, fold, model))
         if not found:
@@ -64,7 +73,7 @@ class Results:
 
     def predictions(self, run: Run) -> pd.DataFrame:
         """The fold's scored windows (validation and test), sorted by case and time."""
-        path = self.root / "folds" / run.split / run.fold / run.model / "predictions.parquet"
+        path = self._run_path(layout.PREDICTIONS, run)
         preds = pd.read_parquet(path)
         if preds.empty:
             raise MissingResults(f"{path}: no predictions (the fold was skipped)")
@@ -72,7 +81,7 @@ class Results:
 
     def operating_points(self, run: Run) -> pd.DataFrame:
         """The evaluation's tuned thresholds, one row per FAH target, with the test metrics."""
-        path = self.root / "eval" / run.split / run.fold / run.model / "results.csv"
+        path = self._run_path(layout.EVAL_RESULTS, run)
         table = pd.read_csv(path)
         if not _has_thresholds(table):
             raise MissingResults(f"{path}: no tuned thresholds ({table.skipped.iloc[0]})")
@@ -80,14 +89,14 @@ class Results:
 
     def candidate_thresholds(self, run: Run) -> np.ndarray:
         """The thresholds the validation sweep tried, plus the tuned ones: the slider's stops."""
-        curve = pd.read_csv(self.root / "eval" / run.split / run.fold / run.model / "val_curve.csv")
+        curve = pd.read_csv(self._run_path(layout.VAL_CURVE, run))
         tuned = self.operating_points(run).threshold.dropna().to_numpy()
         values = np.unique(np.concatenate([curve.threshold.to_numpy(dtype=float), tuned]))
         return values[np.isfinite(values)]
 
     def alarm_params(self, run: Run) -> AlarmParams:
         """The evaluation's post-processing, as recorded with its alarms."""
-        path = self.root / "eval" / run.split / run.fold / run.model / "test_alarms.parquet"
+        path = self._run_path(layout.TEST_ALARMS, run)
         recorded = read_parquet_metadata(path).get("alarms")
         if recorded is None:
             raise MissingResults(
@@ -96,27 +105,29 @@ class Results:
         return AlarmParams(**recorded)
 
     def files(self, cases: list[str]) -> pd.DataFrame:
-        return self._stack([self.root / "index" / c / "files.parquet" for c in cases])
+        return self._stack([self._path(layout.FILES, case=c) for c in cases])
 
     def seizures(self, cases: list[str]) -> pd.DataFrame:
-        return self._stack([self.root / "labels" / f"{c}_seizures.parquet" for c in cases])
+        return self._stack([self._path(layout.LEDGER, case=c) for c in cases])
 
-    def label_params(self, case: str) -> dict:
-        return read_parquet_metadata(self.root / "labels" / f"{case}_seizures.parquet")["labels"]
+    def label_params(self, case: str) -> LabelParams:
+        """The labels' parameters, as recorded with the case's seizure ledger."""
+        meta = read_parquet_metadata(self._path(layout.LEDGER, case=case))
+        return LabelParams(**meta["labels"])
 
     def data_source(self, run: Run) -> dict:
-        path = self.root / "folds" / run.split / run.fold / run.model / "predictions.parquet"
+        path = self._run_path(layout.PREDICTIONS, run)
         return read_parquet_metadata(path).get("data_source", {})
 
     def cache_manifest(self, case: str) -> dict:
-        return json.loads((self.root / "cache" / case / "manifest.json").read_text())
+        return json.loads((self._path(layout.CACHE_MANIFEST, case=case)).read_text())
 
     def blocks(self, case: str) -> pd.DataFrame:
-        return pd.read_parquet(self.root / "cache" / case / "blocks.parquet")
+        return pd.read_parquet(self._path(layout.BLOCKS, case=case))
 
     def signal(self, case: str) -> np.ndarray:
         """The case's preprocessed signal as a read-only memmap ([channels, samples], µV)."""
-        path = self.root / "cache" / case / "signal.npy"
+        path = self._path(layout.SIGNAL, case=case)
         if not path.is_file():
             raise MissingResults(f"{path} is missing; rerun `{RUN_COMMAND}`")
         return np.load(path, mmap_mode="r", allow_pickle=False)
@@ -198,7 +209,7 @@ def evaluator(
     preds_part: pd.DataFrame,
     seizures: pd.DataFrame,
     files: pd.DataFrame,
-    label_params: dict,
+    label_params: LabelParams,
     alarm_params: AlarmParams,
 ) -> PartEvaluator:
     """The evaluation's own scorer for one part: smoothing and detection prepared once, so that

@@ -7,7 +7,6 @@ seizure with onset o and end e removes [o - 600, e + 600] from the interictal ti
 from __future__ import annotations
 
 import math
-import time
 from itertools import product
 
 import numpy as np
@@ -15,18 +14,17 @@ import pandas as pd
 import pytest
 
 from preictal.alarms.postprocess import (
+    PLAIN_ALARMS,
     AlarmParams,
     WindowSeries,
-    baseline_reference,
     raise_alarms,
-    raise_alarms_reference,
     smooth_risk,
-    smooth_risk_reference,
     with_baseline,
 )
 from preictal.alarms.scoring import PartEvaluator, evaluate_predictions, score_alarms
 from preictal.alarms.tuning import sensitivity_at_fah, threshold_curve, tune_thresholds
 from preictal.labels import LabelParams
+from tests.alarms.reference import baseline_reference, raise_alarms_reference, smooth_risk_reference
 
 LP = LabelParams()
 SPH, SOP = 30.0, 570.0
@@ -78,8 +76,9 @@ def windows(starts, scores, bad=False, case="chb99", segment=0, file="chb99_01.e
 
 
 def alarm_ends(frame, threshold, **params):
-    """Alarm times (window ends) from both the reference loop and the fast path, checked equal."""
-    p = AlarmParams(**params)
+    """Alarm times (window ends) from both the reference loop and the fast path, checked equal.
+    The risk is not smoothed unless ``params`` say so."""
+    p = AlarmParams(**{"smoothing": "none", **params})
     series = WindowSeries.from_predictions(frame, p.gap_tolerance_sec)
     smoothed = smooth_risk(series, p)
     ref = raise_alarms_reference(series, smoothed, threshold, p)
@@ -425,7 +424,8 @@ def test_evaluate_predictions_by_hand():
         },
         index=[0],
     )
-    m = evaluate_predictions(pred, ledger((5000, 5060)), files, LP, AlarmParams(), 0.5)
+    plain = AlarmParams(smoothing="none")
+    m = evaluate_predictions(pred, ledger((5000, 5060)), files, LP, plain, 0.5)
     assert m.alarms.time_sec.tolist() == [1010.0, 4610.0]
     assert m.alarms.kind.tolist() == ["false", "true"]
     assert m.interictal_hours == pytest.approx(1.65)
@@ -439,11 +439,15 @@ def test_evaluate_predictions_refuses_mixed_parts():
     pred, seizures, files = synthetic_part()
     pred.loc[pred.index[:10], "part"] = "test"
     with pytest.raises(ValueError, match="one part at a time"):
-        evaluate_predictions(pred, seizures, files, LP, None, 0.5)
+        evaluate_predictions(pred, seizures, files, LP, PLAIN_ALARMS, 0.5)
 
 
 @pytest.mark.parametrize(
-    "params", [AlarmParams(), AlarmParams(smoothing="ema", persistence_k=3, hysteresis=0.8)]
+    "params",
+    [
+        AlarmParams(smoothing="none"),
+        AlarmParams(smoothing="ema", persistence_k=3, hysteresis=0.8),
+    ],
 )
 def test_curve_equals_evaluation_at_each_threshold(params):
     pred, seizures, files = synthetic_part()
@@ -459,16 +463,14 @@ def test_curve_equals_evaluation_at_each_threshold(params):
         assert row.time_in_warning == pytest.approx(m.time_in_warning)
 
 
-def test_tuning_ten_thousand_windows_is_fast():
+def test_sweep_of_ten_thousand_windows_tries_many_thresholds():
+    """Its speed is measured by benchmarks/bench_alarms.py, not here (tests do not time)."""
     pred, seizures, files = synthetic_part(hours=10_000 * 5 / 3600)
     assert 9_900 <= len(pred) <= 10_000
     params = AlarmParams(smoothing="ema", persistence_k=3, hysteresis=0.8)
-    threshold_curve(pred, seizures, files, LP, params)  # warm-up (imports, caches)
-    t0 = time.perf_counter()
     curve = threshold_curve(pred, seizures, files, LP, params)
-    elapsed = time.perf_counter() - t0
     assert len(curve) > 150
-    assert elapsed < 1.0, f"{elapsed:.2f} s"
+    assert curve.threshold.is_monotonic_increasing
 
 
 def by_hand_curve():
@@ -520,7 +522,7 @@ def test_sensitivity_at_fah():
 def test_part_evaluator_alarms_point_back_to_prediction_rows():
     pred, seizures, files = synthetic_part()
     shuffled = pred.sample(frac=1.0, random_state=3)
-    part = PartEvaluator(shuffled, seizures, files, LP, AlarmParams())
+    part = PartEvaluator(shuffled, seizures, files, LP, AlarmParams(smoothing="none"))
     alarms = part.alarms(0.9)
     assert len(alarms) > 0
     rows = shuffled.iloc[alarms.row.to_numpy()]
@@ -553,11 +555,10 @@ def test_poisson_alarms_give_their_rate_and_the_expected_time_in_warning():
 
 
 def test_alarm_params_from_config():
-    p = AlarmParams.from_config({"smoothing": "ema", "persistence_k": 3, "hysteresis": 0.8})
+    p = AlarmParams(**{"smoothing": "ema", "persistence_k": 3, "hysteresis": 0.8})
     assert (p.smoothing, p.persistence_k, p.hysteresis, p.refractory_sec) == ("ema", 3, 0.8, 1200)
-    assert AlarmParams.from_config(None) == AlarmParams()
-    with pytest.raises(ValueError, match="unknown parameters"):
-        AlarmParams.from_config({"persistance_k": 3})
+    with pytest.raises(TypeError, match="persistance_k"):
+        AlarmParams(**{"persistance_k": 3})
     with pytest.raises(ValueError, match="smoothing"):
         AlarmParams(smoothing="median")
 

@@ -122,7 +122,7 @@ def test_threshold_crossings_with_refractory_period_agree(refractory_min):
             "score": score,
         }
     )
-    params = AlarmParams(refractory_min=refractory_min)
+    params = AlarmParams(smoothing="none", refractory_min=refractory_min)
     series = WindowSeries.from_predictions(pred, params.gap_tolerance_sec)
     detector = AlarmDetector(series, smooth_risk(series, params), params)
     total = 0

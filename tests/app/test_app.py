@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from tests.workflow.test_workflow import BROWSER, snakemake
 
 from preictal.alarms.scoring import PartEvaluator
 from preictal.replay import RUN_COMMAND, Results, Run, part_of
+from tests.workflow.test_workflow import BROWSER, snakemake
 
 pytestmark = pytest.mark.workflow
 

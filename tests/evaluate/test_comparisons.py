@@ -3,15 +3,18 @@ test numbers hidden for all but the chosen variant of a sweep."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
-from tests.alarms.test_alarms import synthetic_part
 
+from preictal.alarms.postprocess import PLAIN_ALARMS
 from preictal.alarms.scoring import PartEvaluator
 from preictal.alarms.tuning import threshold_curve, tune_thresholds
 from preictal.evaluate.comparisons import comparison_table, rank_variants, variant_of
 from preictal.labels import LabelParams
+from tests.alarms.test_alarms import synthetic_part
 
 LP = LabelParams()
 
@@ -58,12 +61,12 @@ def test_variant_of_reads_fold_and_variant():
 def test_best_validation_variant_is_chosen(fold_data, tmp_path, test):
     preds, seizures, files = fold_data
     paths = write_variants(tmp_path, preds, {"noise": 0.0, "good": 1.0, "mixed": 0.3})
-    alarms = {"refractory_min": 20}
+    alarms = replace(PLAIN_ALARMS, refractory_min=20)
     table = comparison_table(
         paths,
         seizures,
         files,
-        label_params={},
+        label_params=LP,
         alarm_params=alarms,
         fah_target=0.5,
         test=test,
@@ -108,7 +111,12 @@ def test_skipped_fold_ranks_last(fold_data, tmp_path):
     empty.parent.mkdir(parents=True)
     pd.DataFrame(columns=["case", "window", "part", "y_cls", "score"]).to_parquet(empty)
     table = comparison_table(
-        [str(empty), *paths], seizures, files, label_params={}, alarm_params={}, fah_target=0.5
+        [str(empty), *paths],
+        seizures,
+        files,
+        label_params=LP,
+        alarm_params=PLAIN_ALARMS,
+        fah_target=0.5,
     )
     assert list(table.variant) == ["good", "skipped"]
     assert table.iloc[1].val_auroc != table.iloc[1].val_auroc  # NaN

@@ -6,19 +6,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from tests.alarms.test_alarms import synthetic_part
-from tests.evaluate.test_comparisons import labelled
 
+from preictal.alarms.postprocess import PLAIN_ALARMS
 from preictal.alarms.scoring import evaluate_predictions
 from preictal.alarms.tuning import threshold_curve, tune_thresholds
 from preictal.evaluate.aggregate import summarise
 from preictal.evaluate.chance import patient_chance_test, random_predictor_p
 from preictal.evaluate.fold import EvalParams, LeakageError, check_parts, evaluate_fold
 from preictal.labels import LabelParams
+from tests.alarms.test_alarms import synthetic_part
+from tests.evaluate.test_comparisons import labelled
 
 LP = LabelParams()
 SOP = LP.preictal_min * 60 - LP.gap_sec
-PARAMS = EvalParams(n_surrogates=5, n_boot=200)
+FAH_TARGETS = (0.1, 0.2, 0.5, 1.0)
+PARAMS = EvalParams(FAH_TARGETS, n_surrogates=5)
 
 
 def fold(seed: int, val_case: str = "chb02", test_case: str = "chb03", skill: float = 1.0):
@@ -65,18 +67,20 @@ def test_thresholds_from_validation_are_applied_unchanged_to_test():
         files,
         split="loso",
         patients={},
-        label_params={},
-        alarm_params={},
+        label_params=LP,
+        alarm_params=PLAIN_ALARMS,
         params=PARAMS,
     )
     val, test = preds[preds.part == "val"], preds[preds.part == "test"]
-    picks = tune_thresholds(threshold_curve(val, seizures, files, LP, {}), PARAMS.fah_targets)
+    picks = tune_thresholds(
+        threshold_curve(val, seizures, files, LP, PLAIN_ALARMS), PARAMS.fah_targets
+    )
     table = ev.operating_points
     assert list(table.target_fah) == list(PARAMS.fah_targets)
     np.testing.assert_array_equal(table.threshold, picks.threshold)
     assert (table.val_fah <= table.target_fah).all()
     for row in table.itertuples():
-        m = evaluate_predictions(test, seizures, files, LP, {}, row.threshold).summary()
+        m = evaluate_predictions(test, seizures, files, LP, PLAIN_ALARMS, row.threshold).summary()
         assert row.test_sensitivity == m["sensitivity"] and row.test_fah == m["fah"]
         assert row.test_n_seizures_scored == 6
         rate = max(m["fah"], row.target_fah)  # the test FAH, but never below the target
@@ -99,9 +103,9 @@ def results_for(seed: int, skill: float, fold_name: str) -> pd.DataFrame:
         files,
         split="loso",
         patients={},
-        label_params={},
-        alarm_params={},
-        params=EvalParams(n_surrogates=0),
+        label_params=LP,
+        alarm_params=PLAIN_ALARMS,
+        params=EvalParams(FAH_TARGETS, n_surrogates=0),
     )
     t = ev.operating_points.assign(
         split="loso",

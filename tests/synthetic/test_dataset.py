@@ -26,7 +26,7 @@ from preictal.synthetic.plan import (
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = SyntheticSpec.from_config(
-    yaml.safe_load((REPO / "profiles/tiny/workflow_config.yaml").read_text())["synthetic"],
+    yaml.safe_load((REPO / "presets/tiny.yaml").read_text())["synthetic"],
     patients={"chb21": "chb01"},
 )
 

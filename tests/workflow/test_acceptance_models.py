@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import binom, combine_pvalues
-from tests.workflow.test_workflow import snakemake
 
 from preictal.evaluate.final_summary import best_model
+from tests.workflow.test_workflow import snakemake
 
 pytestmark = pytest.mark.workflow
 

@@ -1,4 +1,4 @@
-"""The run presets (profiles/*_run/workflow_config.yaml): valid configs with the fold geometry
+"""The run presets (presets/*_run.yaml): valid configs with the fold geometry
 their comments promise, on the synthetic data and on CHB-MIT's real metadata."""
 
 from __future__ import annotations
@@ -23,9 +23,7 @@ CHBMIT_CASES = [f"chb{i:02d}" for i in range(1, 25)]
 
 def preset(name: str) -> dict:
     config = copy.deepcopy(DEFAULT)
-    update_config(
-        config, yaml.safe_load((REPO / f"profiles/{name}/workflow_config.yaml").read_text())
-    )
+    update_config(config, yaml.safe_load((REPO / f"presets/{name}.yaml").read_text()))
     validate(config, SCHEMA)
     return config
 

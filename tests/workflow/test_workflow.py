@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import modulefinder
+import re
 import shutil
 import subprocess
 import sys
@@ -16,7 +18,7 @@ import yaml
 from preictal.io import read_parquet_metadata
 
 REPO = Path(__file__).resolve().parents[2]
-TINY = yaml.safe_load((REPO / "profiles/tiny/workflow_config.yaml").read_text())
+TINY = yaml.safe_load((REPO / "presets/tiny.yaml").read_text())
 
 pytestmark = pytest.mark.workflow
 
@@ -266,7 +268,14 @@ def test_rerun_scope(done, tmp_path):
         # An alarm or evaluation setting reruns tuning, evaluation, aggregation and report only.
         ({"alarms": {"persistence_k": 3}}, {"all"} | EVALUATION),
         ({"alarms": {"refractory_min": 10}}, {"all"} | EVALUATION),
-        ({"evaluation": {"fah_targets": [0.2, 1.0]}}, {"all"} | EVALUATION),
+        ({"evaluation": {"fah_targets": [0.2, 0.5, 1.0]}}, {"all"} | EVALUATION),
+        # The bootstrap is read only when folds are aggregated: no fold is evaluated again.
+        (
+            {"evaluation": {"n_boot": 200}},
+            {"aggregate_split", "final_summary", "evaluation_figures", "all"},
+        ),
+        # The report's choice of figures redraws the figures only.
+        ({"report": {"figures_model": "logreg"}}, {"evaluation_figures", "all"}),
         # A filter setting: the cache and everything after it, not the index or the data.
         (
             {"preprocess": {"l_freq": 1.0}},
@@ -291,9 +300,8 @@ def test_rerun_one_case_touches_only_that_case(done, tmp_path):
 
 def test_labels_recover_the_planted_ground_truth(done):
     """Labels from the cache equal a scalar reference computed from SYNTHETIC.json's plan."""
-    from tests.test_labels import reference_label
-
     from preictal.labels import LabelParams
+    from tests.test_labels import reference_label
 
     truth = json.loads((done / "resources/synthetic_chbmit/SYNTHETIC.json").read_text())
     for case, plan in truth["cases"].items():
@@ -454,3 +462,94 @@ def test_killed_training_job_resumes_and_finishes(done, tmp_path):
     curves = pd.read_csv(fold / "train_curves.csv")
     assert curves.epoch.is_unique and curves.epoch.is_monotonic_increasing
     assert len(curves) == 8 and (fold / "predictions.parquet").is_file()
+
+
+# --- Code changes rerun exactly the importers ---------------------------------------------------
+
+WORKFLOW_FILES = ["Snakefile", "rules", "scripts", "schemas", "workflow_config.yaml", "report"]
+WORKFLOW_FILES += ["envs", "profiles", "lib/preictal"]
+
+
+def rule_scripts() -> dict[str, str]:
+    """``{rule: script name}`` of every rule with a ``script:`` (a ``use rule`` inherits it)."""
+    out = {}
+    for smk in (REPO / "rules").glob("*.smk"):
+        for block in re.split(r"(?m)^(?=\s*rule |use rule )", smk.read_text()):
+            name = re.match(r"\s*(?:use )?rule (\w+)", block)
+            script = re.search(r'"\.\./scripts/(\w+)\.py"', block)
+            if name and script:
+                out[name.group(1)] = script.group(1)
+    return out
+
+
+def imported_by(script: str) -> set[str]:
+    finder = modulefinder.ModuleFinder(path=[str(REPO / "lib")])
+    finder.run_script(str(REPO / "scripts" / f"{script}.py"))
+    return {m for m in finder.modules if m.startswith("preictal")}
+
+
+def params_changed(copy: Path, workdir: Path) -> set[str]:
+    """Rules with an output whose params changed, by `snakemake --summary` of the workflow copy
+    run on ``workdir`` (the status of each output, not the cascade a dry run would show)."""
+    cmd = [sys.executable, "-m", "snakemake", "--summary", "-s", str(copy / "Snakefile")]
+    cmd += ["-d", str(workdir), "--configfile", str(workdir / "cfg.yaml")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir, check=True)
+    rows = [line.split("\t") for line in proc.stdout.splitlines()]
+    header = next(r for r in rows if "status" in r)
+    rule, status = header.index("rule"), header.index("status")
+    return {r[rule] for r in rows if len(r) == len(header) and r[status] == "params changed"}
+
+
+@pytest.fixture(scope="module")
+def done_tiny(done):
+    workdir = done
+    dag = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--forceall", "--quiet", "rules"]
+        + ["-s", str(REPO / "Snakefile"), "-d", str(workdir)]
+        + ["--configfile", str(workdir / "cfg.yaml")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rules = {
+        p[0]
+        for p in (line.split() for line in dag.splitlines())
+        if len(p) == 2 and p[1].isdigit() and p[0] not in ("total", "job", "all")
+    }
+    return workdir, rules
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "labels.py",  # imported by the labels, the models' alarm context and the evaluation
+        "models/fusion/net.py",  # FusionNet only
+        "evaluate/aggregate.py",  # the summaries and the ablation (through evaluate.fold)
+        "features/relative.py",  # the trainers, never the feature cache
+        "plots/chance.py",  # one figure module
+    ],
+)
+def test_editing_a_module_reruns_exactly_its_importers(done_tiny, tmp_path, module):
+    """Changing one lib module reruns exactly the rules whose scripts import it, directly or not.
+    The expectation comes from the standard library's ``modulefinder`` on each rule's script,
+    independent of the import closure the rules hash (`preictal.workflow.config.import_closure`);
+    the observation from `snakemake --summary` of a workflow copy with that module edited."""
+    workdir, dag_rules = done_tiny
+    copy = tmp_path / "copy"
+    for name in WORKFLOW_FILES:
+        src, dst = REPO / name, copy / name
+        if src.is_dir():
+            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(src, dst)
+    assert params_changed(copy, workdir) == set(), "an unchanged copy must have nothing to do"
+
+    with open(copy / "lib/preictal" / module, "a") as f:
+        f.write("\n# an edit that changes the file's bytes\n")
+    dotted = "preictal." + module.removesuffix(".py").replace("/", ".")
+    expected = {
+        rule for rule, script in rule_scripts().items() if dotted in imported_by(script)
+    } & dag_rules
+    assert expected, f"no rule of the tiny workflow imports {dotted}"
+    assert params_changed(copy, workdir) == expected

@@ -36,8 +36,7 @@ sweeps, and the tests check that both agree.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -50,7 +49,7 @@ SMOOTHING = ("none", "ema", "moving_average")
 
 @dataclass(frozen=True)
 class AlarmParams:
-    smoothing: str = "none"  # "none", "ema" or "moving_average"
+    smoothing: str = "ema"  # "none", "ema" or "moving_average"
     ema_alpha: float = 0.3  # weight of the newest window in the exponential moving average
     ma_windows: int = 6  # moving average over this many good windows (6 x 5 s step = 30 s)
     persistence_k: int = 1  # consecutive good windows at or above threshold; 1 = off
@@ -91,15 +90,12 @@ class AlarmParams:
     def refractory_sec(self) -> float:
         return self.refractory_min * 60.0
 
-    @classmethod
-    def from_config(cls, config: Mapping | None) -> AlarmParams:
-        """From a config mapping (the ``alarms`` section); missing keys keep their defaults."""
-        config = dict(config or {})
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(config) - known)
-        if unknown:
-            raise ValueError(f"alarms: unknown parameters {unknown}; known: {sorted(known)}")
-        return cls(**config)
+
+# Plain threshold crossings with a 20-min refractory period: what FusionNet's best_by_fah
+# checkpoint is chosen with, so that changing the evaluation's `alarms` settings never retrains.
+PLAIN_ALARMS = AlarmParams(
+    smoothing="none", persistence_k=1, hysteresis=None, refractory_min=20.0, baseline_min=None
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -163,26 +159,6 @@ def _logit(score: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
-def baseline_reference(series: WindowSeries, params: AlarmParams) -> np.ndarray:
-    """Relative risk per window, one window at a time (see the module docstring)."""
-    logit = _logit(series.score)
-    out = np.full(len(series), np.nan)
-    window = params.baseline_min * 60.0
-    for i in range(len(series)):
-        if not series.good[i]:
-            continue
-        earlier = np.flatnonzero(
-            (series.key == series.key[i])
-            & series.good
-            & (series.end_sec < series.end_sec[i])
-            & (series.end_sec >= series.end_sec[i] - window)
-        )
-        if earlier.size >= params.baseline_min_windows:
-            z = logit[i] - np.median(logit[earlier])
-            out[i] = 1 / (1 + np.exp(-z))
-    return out
-
-
 def with_baseline(series: WindowSeries, params: AlarmParams) -> WindowSeries:
     """``series`` with the relative risk as its score (and windows without a baseline marked not
     good); ``series`` itself when ``baseline_min`` is None."""
@@ -203,28 +179,6 @@ def with_baseline(series: WindowSeries, params: AlarmParams) -> WindowSeries:
 
 
 # --- Smoothing -----------------------------------------------------------------------------------
-
-
-def smooth_risk_reference(series: WindowSeries, params: AlarmParams) -> np.ndarray:
-    """Smoothed risk per window, one window at a time. NaN until a run's first good window."""
-    out = np.full(len(series), np.nan)
-    state = np.nan
-    recent: list[float] = []
-    for i in range(len(series)):
-        if series.run_start[i]:
-            state, recent = np.nan, []
-        if series.good[i]:
-            x = float(series.score[i])
-            if params.smoothing == "none":
-                state = x
-            elif params.smoothing == "ema":
-                a = params.ema_alpha
-                state = x if np.isnan(state) else a * x + (1 - a) * state
-            else:
-                recent = (recent + [x])[-params.ma_windows :]
-                state = sum(recent) / len(recent)
-        out[i] = state  # a bad window holds the last state
-    return out
 
 
 def _good_runs(series: WindowSeries) -> tuple[np.ndarray, np.ndarray]:
@@ -270,31 +224,6 @@ def smooth_risk(series: WindowSeries, params: AlarmParams) -> np.ndarray:
 
 
 # --- Alarms --------------------------------------------------------------------------------------
-
-
-def raise_alarms_reference(
-    series: WindowSeries, smoothed: np.ndarray, threshold: float, params: AlarmParams
-) -> np.ndarray:
-    """Positions (in ``series`` order) of the windows that raise an alarm, one window at a time."""
-    alarms = []
-    armed, count, last_alarm = True, 0, -np.inf
-    for i in range(len(series)):
-        if series.run_start[i]:
-            armed, count = True, 0
-            if i == 0 or series.key[i] != series.key[i - 1]:
-                last_alarm = -np.inf  # a new timeline: the refractory clock restarts
-        if not series.good[i]:
-            continue
-        s = smoothed[i]
-        if params.hysteresis is not None and not armed and s < params.hysteresis * threshold:
-            armed = True
-        count = count + 1 if s >= threshold else 0
-        refractory_over = series.end_sec[i] >= last_alarm + params.refractory_sec
-        if armed and count >= params.persistence_k and refractory_over:
-            alarms.append(i)
-            last_alarm = series.end_sec[i]
-            armed = params.hysteresis is None
-    return np.asarray(alarms, dtype=np.int64)
 
 
 class AlarmDetector:

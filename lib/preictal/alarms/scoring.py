@@ -22,7 +22,6 @@ laid end to end on one axis, each shifted so that none comes within reach of ano
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,14 +43,6 @@ EXCLUSION_REASONS = (
     "preictal_not_recorded",
     "preictal_not_in_part",
 )
-
-
-def label_params_from(label_params: LabelParams | Mapping | None) -> LabelParams:
-    if label_params is None:
-        return LabelParams()
-    if isinstance(label_params, LabelParams):
-        return label_params
-    return LabelParams(**dict(label_params))
 
 
 @dataclass(frozen=True, eq=False)
@@ -158,11 +149,11 @@ class PartScorer:
         self,
         recorded: pd.DataFrame,
         seizures: pd.DataFrame,
-        label_params: LabelParams | Mapping | None = None,
+        label_params: LabelParams,
     ):
-        p = label_params_from(label_params)
-        self.sph = float(p.gap_sec)
-        self.sop = float(p.preictal_min * 60 - p.gap_sec)
+        p = label_params
+        self.sph = p.sph_sec
+        self.sop = p.sop_sec
         self.min_preictal_recorded = float(p.min_preictal_recorded)
         postictal = float(p.postictal_min * 60)
 
@@ -334,7 +325,7 @@ def score_alarms(
     alarms: pd.DataFrame | np.ndarray,
     recorded: pd.DataFrame,
     seizures: pd.DataFrame,
-    label_params: LabelParams | Mapping | None = None,
+    label_params: LabelParams,
 ) -> AlarmMetrics:
     """Metrics of ``alarms`` (times, or a frame with time_sec, case, segment) over the ``recorded``
     intervals of one part, given the seizure ledger. See the module docstring."""
@@ -371,11 +362,9 @@ class PartEvaluator:
         pred_part: pd.DataFrame,
         seizures: pd.DataFrame,
         files: pd.DataFrame,
-        label_params: LabelParams | Mapping | None = None,
-        alarm_params: AlarmParams | Mapping | None = None,
+        label_params: LabelParams,
+        alarm_params: AlarmParams,
     ):
-        if not isinstance(alarm_params, AlarmParams):
-            alarm_params = AlarmParams.from_config(alarm_params)
         self.alarm_params = alarm_params
         pred_part = _single_part(pred_part)
         self.series = with_baseline(
@@ -407,8 +396,8 @@ def evaluate_predictions(
     pred_part: pd.DataFrame,
     seizures: pd.DataFrame,
     files: pd.DataFrame,
-    label_params: LabelParams | Mapping | None,
-    alarm_params: AlarmParams | Mapping | None,
+    label_params: LabelParams,
+    alarm_params: AlarmParams,
     threshold: float,
 ) -> AlarmMetrics:
     """Alarm metrics of one part's predictions (one or several cases) at ``threshold``.

@@ -11,7 +11,7 @@ pick is flagged.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -52,8 +52,8 @@ def threshold_curve(
     pred_part: pd.DataFrame,
     seizures: pd.DataFrame,
     files: pd.DataFrame,
-    label_params: LabelParams | Mapping | None = None,
-    alarm_params: AlarmParams | Mapping | None = None,
+    label_params: LabelParams,
+    alarm_params: AlarmParams,
     thresholds: Sequence[float] | None = None,
     n_thresholds: int = 200,
 ) -> pd.DataFrame:
@@ -65,9 +65,7 @@ def threshold_curve(
     return pd.DataFrame(rows, columns=CURVE_COLUMNS)
 
 
-def tune_thresholds(
-    val_curve: pd.DataFrame, targets: Sequence[float] = (0.1, 0.2, 0.5, 1.0)
-) -> pd.DataFrame:
+def tune_thresholds(val_curve: pd.DataFrame, targets: Sequence[float]) -> pd.DataFrame:
     """One row per FAH target: the picked threshold, its validation fah, sensitivity,
     time_in_warning and n_alarms, and ``flag`` (empty for a regular pick, else why not)."""
     rows = []

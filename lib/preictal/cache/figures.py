@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -14,9 +14,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy import signal as sps  # noqa: E402
 
-from preictal.cache.store import read_canonical  # noqa: E402
+from preictal.cache.store import PreprocessParams, read_canonical  # noqa: E402
 from preictal.chbmit.edf import read_edf_header  # noqa: E402
 from preictal.io import atomic_path  # noqa: E402
+from preictal.labels import LabelParams  # noqa: E402
 from preictal.plots.dataset import source_label  # noqa: E402
 from preictal.signal.montage import CANONICAL_CHANNELS, plan_montage  # noqa: E402
 
@@ -40,13 +41,14 @@ def _traces(ax, x: np.ndarray, t: np.ndarray, names: Sequence[str], spacing: flo
     ax.set_ylim(-(len(names) - 0.3) * spacing, 0.8 * spacing)
 
 
-def plot_raw_vs_preprocessed(raw, prep, sfreq, t0, source) -> plt.Figure:
-    """Six canonical channels, 10 s, as read from the EDF and as cached."""
+def plot_raw_vs_preprocessed(raw, raw_rate, prep, sfreq, t0, source) -> plt.Figure:
+    """Six canonical channels, 10 s, as read from the EDF (at its own rate) and as cached."""
     idx = [CANONICAL_CHANNELS.index(c) for c in SHOW]
-    t = t0 + np.arange(raw.shape[1]) / sfreq
+    t = t0 + np.arange(raw.shape[1]) / raw_rate
     fig, axes = plt.subplots(1, 2, figsize=(12, 5), sharey=True)
-    for ax, x, title in ((axes[0], raw, "raw EDF"), (axes[1], prep, "preprocessed (cache)")):
-        _traces(ax, x[idx], t, SHOW, spacing=150)
+    panels = ((axes[0], raw, raw_rate, "raw EDF"), (axes[1], prep, sfreq, "preprocessed (cache)"))
+    for ax, x, rate, title in panels:
+        _traces(ax, x[idx], t0 + np.arange(x.shape[1]) / rate, SHOW, spacing=150)
         ax.set_title(title)
         ax.set_xlabel("seconds in file")
     axes[0].plot([t[5], t[5]], [-100 + 0.5 * 150, 0.5 * 150], color="r", lw=2)
@@ -56,16 +58,20 @@ def plot_raw_vs_preprocessed(raw, prep, sfreq, t0, source) -> plt.Figure:
     return fig
 
 
-def plot_psd_before_after(raw, prep, sfreq, source, notch_hz) -> plt.Figure:
-    f, p_raw = sps.welch(raw, sfreq, nperseg=int(4 * sfreq), axis=-1)
-    _, p_prep = sps.welch(prep, sfreq, nperseg=int(4 * sfreq), axis=-1)
+def plot_psd_before_after(raw, raw_rate, prep, params: PreprocessParams, source) -> plt.Figure:
+    """Mean PSD of the raw EDF (at its own rate) and of the cache (at ``target_sfreq``), with
+    the band-pass edges and the notch of ``params``."""
+    sfreq = params.target_sfreq
+    f_raw, p_raw = sps.welch(raw, raw_rate, nperseg=int(4 * raw_rate), axis=-1)
+    f, p_prep = sps.welch(prep, sfreq, nperseg=int(4 * sfreq), axis=-1)
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    ax.semilogy(f, p_raw.mean(axis=0), label="raw EDF", color="0.5")
+    ax.semilogy(f_raw, p_raw.mean(axis=0), label="raw EDF", color="0.5")
     ax.semilogy(f, p_prep.mean(axis=0), label="preprocessed", color="k")
-    for edge in (0.5, 45):
+    for edge in (params.l_freq, params.h_freq):
         ax.axvline(edge, ls="--", color="b", lw=0.8)
-    if notch_hz:
-        ax.axvline(notch_hz, ls=":", color="r", lw=0.8, label=f"notch {notch_hz:g} Hz")
+    if params.notch_hz:
+        notch = params.notch_hz
+        ax.axvline(notch, ls=":", color="r", lw=0.8, label=f"notch {notch:g} Hz")
     ax.set_xlabel("Hz")
     ax.set_ylabel("PSD (uV^2/Hz), mean of 18 channels")
     ax.set_xlim(0, sfreq / 2)
@@ -89,11 +95,11 @@ def plot_spectrogram(x, sfreq, t0, onset, source, channel: str) -> plt.Figure:
     return fig
 
 
-def _shade_seizure(ax, onset: float, end: float, params: dict) -> None:
+def _shade_seizure(ax, onset: float, end: float, params: LabelParams) -> None:
     """Shade the preictal period, the SPH, the seizure and the postictal period (minutes from
     onset) per the labeling parameters, and draw the onset."""
-    sph, preictal = params["gap_sec"], params["preictal_min"] * 60
-    postictal = params["postictal_min"] * 60
+    sph, preictal = params.sph_sec, params.preictal_sec
+    postictal = params.postictal_min * 60
 
     def span(a, b, key, label):
         ax.axvspan(
@@ -113,10 +119,10 @@ def _shade_seizure(ax, onset: float, end: float, params: dict) -> None:
     ax.axvline(0, color="k", lw=1)
 
 
-def plot_label_timeline(files, windows, labels, seizure, source, params) -> plt.Figure:
+def plot_label_timeline(files, windows, labels, seizure, source, params: LabelParams) -> plt.Figure:
     """Window labels around one seizure whose preictal period lies partly in the previous file."""
     onset, end = seizure.onset_sec, seizure.end_sec
-    lo, hi = onset - 2.5 * params["preictal_min"] * 60, end + 1.5 * params["postictal_min"] * 60
+    lo, hi = onset - 2.5 * params.preictal_sec, end + 1.5 * params.postictal_min * 60
     sel = (windows.end_sec > lo) & (windows.start_sec < hi)
     fig, ax = plt.subplots(figsize=(11, 3.2))
     for y in (1, 0, -1):
@@ -144,7 +150,7 @@ def plot_label_timeline(files, windows, labels, seizure, source, params) -> plt.
     return fig
 
 
-def plot_label_sanity(examples: list[dict], source, params) -> plt.Figure:
+def plot_label_sanity(examples: list[dict], source, params: LabelParams) -> plt.Figure:
     """For seizures of different patients: six channels of cached EEG (min-max envelope per
     second, the way EEG viewers compress long spans) with the label periods shaded."""
     fig, axes = plt.subplots(len(examples), 1, figsize=(12, 3.3 * len(examples)), squeeze=False)
@@ -211,31 +217,31 @@ def _envelope(t, x, sfreq):
 
 
 def make_cache_figures(
-    cases: Sequence[str],
-    results: str | Path,
+    paths: Mapping[str, Mapping[str, str | Path]],
     edf_dir_of: dict[str, str],
     out: dict[str, str],
     *,
-    sfreq: float,
-    label_params: dict,
-    notch_hz: float | None,
+    preprocess: PreprocessParams,
+    label_params: LabelParams,
 ) -> None:
-    """All cache-stage figures, from the cached results of ``cases``; examples are chosen
+    """All cache-stage figures, from each case's declared inputs (``paths[case]`` names
+    ``files``, ``blocks``, ``windows``, ``labels``, ``ledger`` and ``signal``); examples are chosen
     deterministically (the first cases and seizures that qualify)."""
     from preictal.io import read_parquet_metadata
 
-    results = Path(results)
+    sfreq = preprocess.target_sfreq
+    cases = list(paths)
     tables = {}
-    for case in cases:
+    for case, p in paths.items():
         tables[case] = {
-            "files": pd.read_parquet(results / f"index/{case}/files.parquet"),
-            "blocks": pd.read_parquet(results / f"cache/{case}/blocks.parquet"),
-            "windows": pd.read_parquet(results / f"cache/{case}/windows.parquet"),
-            "labels": pd.read_parquet(results / f"labels/{case}.parquet"),
-            "ledger": pd.read_parquet(results / f"labels/{case}_seizures.parquet"),
-            "signal": np.load(results / f"cache/{case}/signal.npy", mmap_mode="r"),
+            "files": pd.read_parquet(p["files"]),
+            "blocks": pd.read_parquet(p["blocks"]),
+            "windows": pd.read_parquet(p["windows"]),
+            "labels": pd.read_parquet(p["labels"]),
+            "ledger": pd.read_parquet(p["ledger"]),
+            "signal": np.load(p["signal"], mmap_mode="r"),
         }
-    source = read_parquet_metadata(results / f"cache/{cases[0]}/blocks.parquet")["data_source"]
+    source = read_parquet_metadata(paths[cases[0]]["blocks"])["data_source"]
 
     # Raw vs preprocessed, PSD: the first block of the first case with one.
     case = next(c for c in cases if len(tables[c]["blocks"]))
@@ -247,12 +253,17 @@ def make_cache_figures(
     raw = raw_full[:, int(t0 * raw_rate) : int(t0 * raw_rate) + int(10 * raw_rate)]
     first = b.offset + int(t0 * sfreq)
     prep = np.asarray(tables[case]["signal"][:, first : first + n], np.float32)
-    save(plot_raw_vs_preprocessed(raw, prep, sfreq, t0, source), out["raw_vs_preprocessed"])
+    save(
+        plot_raw_vs_preprocessed(raw, raw_rate, prep, sfreq, t0, source),
+        out["raw_vs_preprocessed"],
+    )
     m = min(raw_full.shape[1], int(600 * raw_rate))
     long_prep = np.asarray(
         tables[case]["signal"][:, b.offset : b.offset + int(600 * sfreq)], np.float32
     )
-    save(plot_psd_before_after(raw_full[:, :m], long_prep, sfreq, source, notch_hz), out["psd"])
+    save(
+        plot_psd_before_after(raw_full[:, :m], raw_rate, long_prep, preprocess, source), out["psd"]
+    )
 
     # Seizures with data: ledger rows whose onset lies in a cached block.
     candidates = []
@@ -276,7 +287,7 @@ def make_cache_figures(
     def crosses(c, s):
         f = tables[c]["files"]
         own = f[(f.start_sec <= s.onset_sec) & (f.end_sec >= s.onset_sec)]
-        return len(own) and own.start_sec.iloc[0] > s.onset_sec - label_params["preictal_min"] * 60
+        return len(own) and own.start_sec.iloc[0] > s.onset_sec - label_params.preictal_sec
 
     c, s = next(((c, s) for c, s in candidates if crosses(c, s)), candidates[0])
     save(
@@ -292,8 +303,8 @@ def make_cache_figures(
         if s.patient in patients:
             continue
         patients.add(s.patient)
-        lo = s.onset_sec - 1.5 * label_params["preictal_min"] * 60
-        hi = s.end_sec + 1.5 * label_params["postictal_min"] * 60
+        lo = s.onset_sec - 1.5 * label_params.preictal_sec
+        hi = s.end_sec + 1.5 * label_params.postictal_min * 60
         parts, gaps = _cached_span(tables[c]["signal"], tables[c]["blocks"], lo, hi, sfreq)
         envelopes = [_envelope(t, x, sfreq) for t, x in parts]
         examples.append(

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from preictal.chbmit.edf import read_edf_header
-from preictal.io import atomic_path, write_json, write_parquet
+from preictal.io import atomic_path, software_versions, write_json, write_parquet
 from preictal.signal.edf_read import read_edf_signals
 from preictal.signal.filters import bandpass_notch, resample, zero_phase_kernel
 from preictal.signal.montage import CANONICAL_CHANNELS, plan_montage
@@ -301,17 +301,3 @@ def build_case_cache(
     }
     write_json(out_dir / "manifest.json", manifest)
     return manifest
-
-
-def software_versions() -> dict[str, str]:
-    import importlib.metadata as md
-    import platform
-
-    names = ("preictal", "numpy", "scipy", "pandas", "pyarrow", "mne", "edfio")
-    out = {"python": platform.python_version()}
-    for name in names:
-        try:
-            out[name] = md.version(name)
-        except md.PackageNotFoundError:
-            out[name] = "not installed"
-    return out

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -29,12 +29,18 @@ def window_counts(case: str, windows: pd.DataFrame, labels: pd.DataFrame) -> dic
     }
 
 
-def cache_row(case: str, cache_dir: Path, counts: dict, n_features: int) -> dict:
+def cache_row(
+    case: str,
+    manifest_path: str | Path,
+    cache_files: Sequence[str | Path],
+    counts: dict,
+    n_features: int,
+) -> dict:
     """Windows, positive rate, bytes on disk and the RAM a training job needs for the case: the
     feature matrix in RAM (float32) while the signal stays memory-mapped (only windows being read
     are resident, one batch at a time)."""
-    manifest = json.loads((cache_dir / "manifest.json").read_text())
-    on_disk = sum(p.stat().st_size for p in cache_dir.iterdir() if p.is_file())
+    manifest = json.loads(Path(manifest_path).read_text())
+    on_disk = sum(Path(p).stat().st_size for p in cache_files)
     labelled = counts["preictal"] + counts["interictal"]
     return {
         "case": case,
@@ -75,29 +81,29 @@ def channel_consistency(
 
 
 def write_cache_tables(
-    cases: Sequence[str], results: str | Path, out: dict[str, str | Path]
+    paths: Mapping[str, Mapping[str, str | Path]], out: dict[str, str | Path]
 ) -> dict[str, pd.DataFrame]:
-    """``window_counts.csv``, ``cache_report.csv`` and ``channel_consistency.csv``."""
+    """``window_counts.csv``, ``cache_report.csv`` and ``channel_consistency.csv`` from each
+    case's declared inputs: ``paths[case]`` names ``windows``, ``features``, ``labels``,
+    ``manifest``, ``blocks`` and ``cache_files`` (every file of the case's cache, for its size)."""
     from preictal.io import atomic_path, read_parquet_metadata
 
-    results = Path(results)
+    cases = list(paths)
     counts, report = [], []
-    for case in cases:
-        windows = pd.read_parquet(results / f"cache/{case}/windows.parquet")
-        labels = pd.read_parquet(results / f"labels/{case}.parquet")
-        features = results / f"cache/{case}/features.parquet"
-        n_features = len(pd.read_parquet(features).columns) - 1
+    for case, p in paths.items():
+        windows = pd.read_parquet(p["windows"])
+        labels = pd.read_parquet(p["labels"])
+        n_features = len(pd.read_parquet(p["features"]).columns) - 1
         row = window_counts(case, windows, labels)
         counts.append(row)
-        report.append(cache_row(case, results / f"cache/{case}", row, n_features))
-    source = read_parquet_metadata(results / f"labels/{cases[0]}.parquet")["data_source"]["kind"]
+        report.append(cache_row(case, p["manifest"], p["cache_files"], row, n_features))
+    source = read_parquet_metadata(paths[cases[0]]["labels"])["data_source"]["kind"]
     counts_df = pd.DataFrame(counts).assign(data_source=source)
     tables = {
         "window_counts": counts_df,
         "cache_report": pd.DataFrame(report),
         "channel_consistency": channel_consistency(
-            [results / f"cache/{c}/manifest.json" for c in cases],
-            [results / f"cache/{c}/blocks.parquet" for c in cases],
+            [p["manifest"] for p in paths.values()], [p["blocks"] for p in paths.values()]
         ),
     }
     if not tables["channel_consistency"].canonical_order.all():

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from preictal.alarms.scoring import SECONDS_PER_HOUR, Coverage, label_params_from, merge_intervals
+from preictal.alarms.scoring import SECONDS_PER_HOUR, Coverage, merge_intervals
 from preictal.labels import LabelParams
 
 # --- Random predictor (Schelter et al. 2006) -----------------------------------------------------
@@ -373,7 +373,7 @@ def _ledger_flags(
     columns the ledger has are written."""
     onset = out.onset_sec.to_numpy(dtype=float)
     end = out.end_sec.to_numpy(dtype=float)
-    sop = params.preictal_min * 60 - params.gap_sec
+    sop = params.sop_sec
     since = np.full(len(out), np.inf)
     recorded = np.zeros(len(out))
     for key in set(zip(case, segment, strict=True)):
@@ -384,7 +384,7 @@ def _ledger_flags(
                 since[i] = onset[i] - end[before].max()
         if key in coverages:
             recorded[rows] = coverages[key].measure(
-                onset[rows] - params.preictal_min * 60, onset[rows] - params.gap_sec
+                onset[rows] - params.preictal_sec, onset[rows] - params.sph_sec
             )
     lead = since >= params.lead_min * 60
     fraction = recorded / sop if sop > 0 else np.zeros(len(out))
@@ -405,7 +405,7 @@ def surrogate_seizure_times(
     recorded: pd.DataFrame,
     n: int = 19,
     seed: int = 0,
-    label_params: LabelParams | Mapping | None = None,
+    label_params: LabelParams | None = None,
 ) -> list[pd.DataFrame]:
     """``n`` seizure-time surrogates of the ledger ``seizures`` (Andrzejak et al. 2003): each
     patient's seizures moved by a random permutation of the intervals between them, on its recorded
@@ -442,7 +442,7 @@ def surrogate_seizure_times(
     seizures changes which ones lead and whose preictal period is recorded. Other columns (file,
     reason, ...) are carried over unchanged. Deterministic given ``seed``; 19 surrogates allow a
     smallest ``surrogate_p_value`` of 0.05."""
-    params = label_params_from(label_params)
+    params = label_params or LabelParams()
     rng = np.random.default_rng(seed)
     sz = seizures.reset_index(drop=True)
     sz_case, sz_segment = _with_timeline(sz)

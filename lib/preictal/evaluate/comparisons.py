@@ -11,31 +11,28 @@ table.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from preictal.alarms.postprocess import AlarmParams
 from preictal.alarms.scoring import PartEvaluator
 from preictal.alarms.tuning import threshold_curve, tune_thresholds
 from preictal.evaluate.window_metrics import auroc_auprc
+from preictal.labels import LabelParams
+from preictal.layout import variant_of
 
 PART_COLUMNS = ("auroc", "auprc", "threshold", "fah", "sensitivity", "n_seizures_scored")
-
-
-def variant_of(path: str | Path) -> tuple[str, str]:
-    """(fold, variant) of ``results/comparisons/{group}/{split}/{fold}/{variant}/predictions...``."""
-    parent = Path(path).parent
-    return parent.parent.name, parent.name
 
 
 def score_variant(
     preds: pd.DataFrame,
     seizures: pd.DataFrame,
     files: pd.DataFrame,
-    label_params: Mapping,
-    alarm_params: Mapping,
+    label_params: LabelParams,
+    alarm_params: AlarmParams,
     fah_target: float,
 ) -> dict:
     """``val_*`` and ``test_*`` numbers (``PART_COLUMNS``) of one variant on one fold."""
@@ -77,8 +74,8 @@ def comparison_table(
     seizures: pd.DataFrame,
     files: pd.DataFrame,
     *,
-    label_params: Mapping,
-    alarm_params: Mapping,
+    label_params: LabelParams,
+    alarm_params: AlarmParams,
     fah_target: float,
     test: str = "all",
     data_source: str = "",

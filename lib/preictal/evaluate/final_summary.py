@@ -15,8 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-HEADLINE_FAH = (0.1, 0.2, 0.5)
-SELECTION_FAH = 0.5  # the best configuration: highest mean validation sensitivity at this target
+from preictal.labels import LabelParams
 
 
 def config_hash(config: Mapping) -> str:
@@ -71,7 +70,7 @@ def calibration_comparison(calibrations: Sequence[pd.DataFrame]) -> pd.DataFrame
     return out
 
 
-def best_model(results: pd.DataFrame, target: float = SELECTION_FAH) -> str | None:
+def best_model(results: pd.DataFrame, target: float) -> str | None:
     """The model with the highest mean validation sensitivity at ``target`` (then validation
     AUROC): chosen without looking at test."""
     t = results[np.isclose(results.target_fah, target) & results.skipped.isna()]
@@ -90,22 +89,24 @@ def _fmt(x: float, pct: bool = False, digits: int = 2) -> str:
 def final_summary_md(
     splits: Mapping[str, tuple[pd.DataFrame, pd.DataFrame]],
     data_source: Mapping,
-    label_params: Mapping,
+    label_params: LabelParams,
     alpha: float,
+    selection_fah: float,
 ) -> str:
-    """``final_summary.md`` from ``{split: (results, summary)}``."""
-    sop = label_params.get("preictal_min", 10) * 60 - label_params.get("gap_sec", 30)
+    """``final_summary.md`` from ``{split: (results, summary)}``. The best configuration is chosen
+    at ``selection_fah`` on validation; the headline rows are the targets up to it."""
     lines = [
         "# Final summary",
         "",
         f"Data source: **{data_source.get('kind', '?')}** ({data_source.get('data_root', '')}). "
-        f"SPH {label_params.get('gap_sec', 30):g} s, SOP {sop:g} s. FAH is false alarms per "
+        f"SPH {label_params.sph_sec:g} s, SOP {label_params.sop_sec:g} s. FAH is false alarms per "
         "interictal hour. Written by the workflow from the result tables.",
         "",
     ]
     hard = []
     for split, (results, summary) in splits.items():
-        model = best_model(results)
+        model = best_model(results, selection_fah)
+        headline = sorted(t for t in results.target_fah.unique() if t <= selection_fah)
         lines += [f"## {split}", ""]
         if model is None:
             lines += ["No fold trained.", ""]
@@ -113,13 +114,13 @@ def final_summary_md(
         n_folds = int(results[results.skipped.isna()].fold.nunique())
         lines += [
             f"Best configuration (highest mean validation sensitivity at FAH <= "
-            f"{SELECTION_FAH}): **{model}**, over {n_folds} folds.",
+            f"{selection_fah:g}): **{model}**, over {n_folds} folds.",
             "",
             "| target FAH | test sensitivity (mean, 95 % CI) | pooled sensitivity | test FAH "
             "| mean warning time | patients above chance | cohort p |",
             "| --- | --- | --- | --- | --- | --- | --- |",
         ]
-        for target in HEADLINE_FAH:
+        for target in headline:
             s = summary[(summary.model == model) & np.isclose(summary.target_fah, target)]
             if s.empty:
                 continue
@@ -134,21 +135,21 @@ def final_summary_md(
                 f"| {_fmt(s.cohort_p, digits=3)} |"
             )
         lines.append("")
-        t = results[results.skipped.isna() & np.isclose(results.target_fah, SELECTION_FAH)]
+        t = results[results.skipped.isna() & np.isclose(results.target_fah, selection_fah)]
         t = t[t.model == model]
         missed = t[t.test_sensitivity.fillna(0) == 0].fold.tolist()
         if missed:
-            hard.append(f"{split}: no test seizure caught at FAH {SELECTION_FAH} in {missed}.")
+            hard.append(f"{split}: no test seizure caught at FAH {selection_fah:g} in {missed}.")
         unmet = t[t.flag.fillna("") != ""]
         if len(unmet):
             hard.append(
-                f"{split}: validation could not meet FAH {SELECTION_FAH} well in "
+                f"{split}: validation could not meet FAH {selection_fah:g} well in "
                 f"{unmet.fold.tolist()} ({'; '.join(sorted(set(unmet.flag)))})."
             )
-        low = summary[(summary.model == model) & np.isclose(summary.target_fah, min(HEADLINE_FAH))]
+        low = summary[(summary.model == model) & np.isclose(summary.target_fah, min(headline))]
         if len(low) and low.iloc[0].n_patients_significant < low.iloc[0].n_patients_tested:
             hard.append(
-                f"{split}: at FAH {min(HEADLINE_FAH)} only {int(low.iloc[0].n_patients_significant)}"
+                f"{split}: at FAH {min(headline):g} only {int(low.iloc[0].n_patients_significant)}"
                 f" of {int(low.iloc[0].n_patients_tested)} patients are above chance (alpha {alpha})."
             )
         skipped = results[results.skipped.notna()].fold.unique().tolist()
@@ -175,7 +176,10 @@ def append_metrics_row(path: str | Path, row: Mapping) -> pd.DataFrame:
 
 
 def metrics_row(
-    config: Mapping, data_source: Mapping, splits: Mapping[str, tuple[pd.DataFrame, pd.DataFrame]]
+    config: Mapping,
+    data_source: Mapping,
+    splits: Mapping[str, tuple[pd.DataFrame, pd.DataFrame]],
+    selection_fah: float,
 ) -> dict:
     row = {
         "written_utc": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -186,14 +190,14 @@ def metrics_row(
     for split, (results, summary) in splits.items():
         trained = results[results.skipped.isna()]
         row[f"{split}_n_folds"] = int(trained.fold.nunique())
-        model = best_model(results)
+        model = best_model(results, selection_fah)
         row[f"{split}_best_model"] = model
-        s = summary[(summary.model == model) & np.isclose(summary.target_fah, SELECTION_FAH)]
+        s = summary[(summary.model == model) & np.isclose(summary.target_fah, selection_fah)]
         if len(s):
             s = s.iloc[0]
             row[f"{split}_n_seizures"] = int(s.pooled_n_seizures)
-            row[f"{split}_sensitivity_at_fah{SELECTION_FAH:g}"] = s.sensitivity_mean
-            row[f"{split}_fah_at_fah{SELECTION_FAH:g}"] = s.fah_mean
+            row[f"{split}_sensitivity_at_fah{selection_fah:g}"] = s.sensitivity_mean
+            row[f"{split}_fah_at_fah{selection_fah:g}"] = s.fah_mean
             row[f"{split}_auroc"] = s.auroc_mean
             row[f"{split}_patients_significant"] = int(s.n_patients_significant)
     return row

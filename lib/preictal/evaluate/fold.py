@@ -10,13 +10,13 @@ the validation rows only, and `check_parts` asserts that validation and test sha
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
 
 from preictal.alarms.postprocess import AlarmParams
-from preictal.alarms.scoring import PartEvaluator, label_params_from
+from preictal.alarms.scoring import PartEvaluator
 from preictal.alarms.tuning import threshold_curve, tune_thresholds
 from preictal.evaluate.calibration import calibration_report
 from preictal.evaluate.chance import (
@@ -27,27 +27,22 @@ from preictal.evaluate.chance import (
     surrogate_seizure_times,
 )
 from preictal.evaluate.window_metrics import auroc_auprc
-
-FAH_TARGETS = (0.1, 0.2, 0.5, 1.0)
+from preictal.labels import LabelParams
 
 
 @dataclass(frozen=True)
 class EvalParams:
-    fah_targets: tuple[float, ...] = FAH_TARGETS  # false alarms per interictal hour
+    """What one fold's evaluation needs of the ``evaluation`` config (the bootstrap of the
+    summary is not here: changing it never re-evaluates a fold)."""
+
+    fah_targets: tuple[float, ...]  # false alarms per interictal hour: the one list of targets
     alpha: float = 0.05  # significance level of the chance tests
     n_surrogates: int = 19  # seizure-time surrogates per fold (0 = off)
     seed: int = 0  # of the surrogates
     n_thresholds: int = 200  # candidate thresholds of the validation sweep
-    n_boot: int = 1000  # bootstrap resamples of patients for the summary's intervals
-    figures_model: str = "fusion"  # the report's per-model figures (read by the figures rule)
-    figures_fah: float = 0.5  # their FAH target
 
-    @classmethod
-    def from_config(cls, config: Mapping | None) -> EvalParams:
-        config = dict(config or {})
-        if "fah_targets" in config:
-            config["fah_targets"] = tuple(float(t) for t in config["fah_targets"])
-        return cls(**config)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fah_targets", tuple(float(t) for t in self.fah_targets))
 
 
 class LeakageError(AssertionError):
@@ -118,16 +113,16 @@ def evaluate_fold(
     *,
     split: str,
     patients: Mapping[str, str],
-    label_params: Mapping | None,
-    alarm_params: Mapping | AlarmParams | None,
+    label_params: LabelParams,
+    alarm_params: AlarmParams,
     params: EvalParams,
     n_choices: int | None = None,
 ) -> FoldEvaluation:
     """Tune on validation, apply to test. ``n_choices`` is the d of the d-corrected chance test
     (the number of operating points chosen on validation); by default the number of targets."""
     check_parts(preds, split, patients)
-    lp = label_params_from(label_params)
-    sop_sec = lp.preictal_min * 60 - lp.gap_sec
+    lp = label_params
+    sop_sec = lp.sop_sec
     d = n_choices or len(params.fah_targets)
     val, test = preds[preds.part == "val"], preds[preds.part == "test"]
     curve = threshold_curve(
@@ -195,8 +190,8 @@ def surrogate_test(
     test: pd.DataFrame,
     seizures: pd.DataFrame,
     files: pd.DataFrame,
-    label_params,
-    alarm_params,
+    label_params: LabelParams,
+    alarm_params: AlarmParams,
     params: EvalParams,
     observed: np.ndarray,
 ) -> np.ndarray:
@@ -255,8 +250,8 @@ def run_evaluate_fold(
     files: pd.DataFrame,
     *,
     patients: Mapping[str, str],
-    label_params: Mapping | None,
-    alarm_params: Mapping | None,
+    label_params: LabelParams,
+    alarm_params: AlarmParams,
     params: EvalParams,
     data_source: Mapping,
     out: Mapping[str, str],
@@ -307,96 +302,8 @@ def run_evaluate_fold(
     with atomic_path(out["curve"]) as tmp:
         (evaluation.val_curve if evaluation else pd.DataFrame()).to_csv(tmp, index=False)
     # The post-processing goes with the alarms, so that the replay app starts from it.
-    alarms = asdict(AlarmParams.from_config(alarm_params))
+    alarms = asdict(alarm_params)
     for key, table in (("seizures", "test_seizures"), ("alarms", "test_alarms")):
         frame = getattr(evaluation, table) if evaluation else pd.DataFrame()
         write_parquet(out[key], frame, metadata={**meta, "skipped": skipped, "alarms": alarms})
     return results
-
-
-# Post-processing variants of the alarm ablation: what each switches on, on top of the refractory
-# period and gap tolerance of the `alarms` config (smoothing windows and alpha from it too).
-ABLATION = {
-    "none": {"smoothing": "none", "persistence_k": 1, "hysteresis": None, "baseline_min": None},
-    "smoothing": {"smoothing": "ema", "persistence_k": 1, "hysteresis": None, "baseline_min": None},
-    "persistence": {
-        "smoothing": "none",
-        "persistence_k": 3,
-        "hysteresis": None,
-        "baseline_min": None,
-    },
-    "smoothing+persistence+hysteresis": {
-        "smoothing": "ema",
-        "persistence_k": 3,
-        "hysteresis": 0.8,
-        "baseline_min": None,
-    },
-    # Not one of the classic steps: the risk relative to the patient's previous hour.
-    "baseline": {"smoothing": "none", "persistence_k": 1, "hysteresis": None, "baseline_min": 60},
-}
-
-
-def alarm_ablation_table(
-    prediction_paths: Sequence[str],
-    seizures: pd.DataFrame,
-    files: pd.DataFrame,
-    *,
-    patients: Mapping[str, str],
-    label_params: Mapping | None,
-    alarm_params: Mapping | None,
-    params: EvalParams,
-) -> pd.DataFrame:
-    """``results/tables/alarm_ablation.csv``: per split, model, post-processing variant and FAH
-    target, the summary across folds (`preictal.evaluate.aggregate.summarise`, no bootstrap)."""
-    from preictal.evaluate.aggregate import summarise
-    from preictal.io import read_parquet_metadata
-
-    frames = []
-    for path in prediction_paths:
-        meta = read_parquet_metadata(path)
-        preds = pd.read_parquet(path)
-        if meta.get("skipped") or preds.empty:
-            continue
-        # Every variant of ABLATION on this fold, without surrogates.
-        no_surrogates = replace(params, n_surrogates=0)
-        rows = pd.concat(
-            [
-                evaluate_fold(
-                    preds,
-                    seizures,
-                    files,
-                    split=meta["split"],
-                    patients=patients,
-                    label_params=label_params,
-                    alarm_params={**dict(alarm_params or {}), **switches},
-                    params=no_surrogates,
-                ).operating_points.assign(variant=name)
-                for name, switches in ABLATION.items()
-            ],
-            ignore_index=True,
-        )
-        frames.append(
-            rows.assign(
-                split=meta["split"],
-                fold=meta["fold"],
-                model=meta["model"],
-                skipped=None,
-                data_source=meta.get("data_source", {}).get("kind"),
-                test_auroc=np.nan,
-                test_auprc=np.nan,
-            )
-        )
-    if not frames:
-        return pd.DataFrame()
-    rows = pd.concat(frames, ignore_index=True)
-    out = []
-    for (_, variant), g in rows.groupby(["split", "variant"], sort=False):
-        s = summarise(g, alpha=params.alpha, n_boot=0, seed=params.seed)
-        out.append(
-            s.drop(columns=[c for c in s if c.startswith(("auroc", "auprc"))]).assign(
-                variant=variant
-            )
-        )
-    table = pd.concat(out, ignore_index=True)
-    first = ["split", "model", "variant", "target_fah"]
-    return table[first + [c for c in table if c not in first]]

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from preictal.io import write_json, write_parquet
+from preictal.io import software_versions, write_json, write_parquet
 from preictal.splits import SplitSkipped, rotating_seed
 
 
@@ -52,8 +52,6 @@ def run_train_model(
 ) -> dict:
     """Train one model on one fold, score its validation and test windows, or record why the
     fold was skipped."""
-    from preictal.cache.store import software_versions
-
     manifest = {
         "model": trainer.name,
         "split": mode,

@@ -5,6 +5,7 @@ Kept here rather than in ``rules/common.smk`` so that it is tested like the rest
 
 from __future__ import annotations
 
+import ast
 import hashlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -87,16 +88,55 @@ def dataset_source(config: Mapping) -> dict:
 
 
 def code_hash(*paths: str | Path) -> str:
-    """Digest of source files or folders, for ``params:`` so that a code change reruns a rule."""
+    """Digest of source files, for ``params:`` so that a code change reruns a rule. Names enter
+    the digest relative to the ``lib`` folder (or as bare names outside it), so that the hash is
+    the same in any clone."""
     h = hashlib.sha256()
-    for path in paths:
-        path = Path(path)
-        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
-        for f in files:
-            # Names relative to the hashed folder, so that the hash is the same in any clone.
-            h.update(str(f.relative_to(path) if path.is_dir() else f.name).encode())
-            h.update(f.read_bytes())
+    for path in sorted(Path(p) for p in paths):
+        parts = path.parts
+        name = "/".join(parts[parts.index("preictal") :]) if "preictal" in parts else path.name
+        h.update(name.encode())
+        h.update(path.read_bytes())
     return h.hexdigest()[:16]
+
+
+def _module_file(lib: Path, module: str) -> Path | None:
+    base = lib.joinpath(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imported_modules(source: Path) -> set[str]:
+    """Every ``preictal`` module a file imports, at any depth of its code (imports inside
+    functions count: they run when the function does)."""
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(source.read_text(), str(source))):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names if a.name.split(".")[0] == "preictal")
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.split(".")[0] == "preictal":
+                out.add(node.module)
+                out.update(f"{node.module}.{a.name}" for a in node.names)  # submodules
+    return out
+
+
+def import_closure(source: str | Path, lib: str | Path) -> list[Path]:
+    """The ``preictal`` source files that ``source`` (a script) runs when imported: its imports,
+    theirs, and so on, with each package's ``__init__.py`` on the way; sorted."""
+    lib = Path(lib)
+    seen: set[Path] = set()
+    todo = [Path(source)]
+    while todo:
+        for module in _imported_modules(todo.pop()):
+            parts = module.split(".")
+            for depth in range(1, len(parts) + 1):
+                f = _module_file(lib, ".".join(parts[:depth]))
+                if f is not None and f not in seen:
+                    seen.add(f)
+                    todo.append(f)
+    return sorted(seen)
 
 
 def selected_folds(folds: str | list[str], patients: list[str], key: str) -> list[str]:
@@ -135,3 +175,26 @@ def comparison_variants(variants: Sequence[Mapping], key: str) -> dict[str, dict
             raise DatasetError(f"config {key}: variant {name!r} is listed twice")
         out[name] = {k: v for k, v in variant.items() if k != "name"}
     return out
+
+
+def check_config(config: Mapping) -> None:
+    """Combinations of keys the schema cannot check, rejected at parse time with the keys named:
+    the report's and the selection's operating points must be FAH targets, the report's model
+    one of the models, and FusionNet (when trained) must be able to take the cache's rate and
+    window length."""
+    targets = [float(t) for t in config["evaluation"]["fah_targets"]]
+    for key, value in (
+        ("evaluation.selection_fah", config["evaluation"]["selection_fah"]),
+        ("report.figures_fah", config["report"]["figures_fah"]),
+    ):
+        if float(value) not in targets:
+            raise ValueError(f"{key} {value} is not one of evaluation.fah_targets {targets}")
+    if config["report"]["figures_model"] not in config["models"]:
+        raise ValueError(
+            f"report.figures_model {config['report']['figures_model']!r} is not one of models "
+            f"{config['models']}"
+        )
+    if "fusion" in config["models"]:
+        from preictal.models.fusion.window import check_input
+
+        check_input(config["preprocess"]["target_sfreq"], config["windows"]["w_sec"])

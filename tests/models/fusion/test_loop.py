@@ -51,6 +51,7 @@ def planted(tmp_path, name, n, *, seed, planted_effect=True, labels=None, w=W, n
         y_soft=np.where(y_out == 1, np.exp(-tte / 120), 0.0),
         y_tte=tte,
         window_samples=w,
+        preictal_min=10,
         seed=seed,
     )
 
@@ -61,7 +62,14 @@ def tiny_model(seed=0):
 
 
 def fast_params(**kw):
-    base = dict(epochs=2, batch_size=16, lr=3e-3, patience=10, perf_every_n_steps=0)
+    base = dict(
+        epochs=2,
+        min_windows_per_epoch=0,
+        batch_size=16,
+        lr=3e-3,
+        patience=10,
+        perf_every_n_steps=0,
+    )
     base.update(kw)
     return TrainParams(**base)
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from preictal.labels import LabelParams
 from preictal.models.baseline import BaselineParams, Standardiser, training_rows
+from preictal.models.fusion.window import FusionWindow
 from preictal.splits import SplitSkipped, fold_table
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ class FusionParams:
     interictal_ratio: float = 4.0
     seed: int = 20261125
     net: dict = field(default_factory=lambda: {"n_blocks": 3, "width": 16, "dropout": 0.2})
-    train: dict = field(default_factory=lambda: {"epochs": 4, "batch_size": 64, "patience": 2})
+    train: dict = field(default_factory=lambda: {"epochs": 3, "batch_size": 64, "patience": 2})
     augment: dict = field(default_factory=dict)
     fah_target: float = 0.5  # best_by_fah.pt: best validation sensitivity at FAH <= this
     checkpoint: str = "auroc"  # the best checkpoint that scores the windows: "auroc" or "fah"
@@ -43,26 +44,10 @@ class FusionParams:
 
 
 @dataclass(frozen=True)
-class FusionWindow:
-    """The network's input window: the cache's sampling rate and the window length in samples
-    (``windows.w_sec * preprocess.target_sfreq``), so that the net sees exactly the window the
-    labels and features describe."""
-
-    sfreq: int
-    samples: int
-
-    @classmethod
-    def of(cls, sfreq: float, w_sec: float) -> FusionWindow:
-        from preictal.models.fusion.net import check_input
-
-        return cls(*check_input(sfreq, w_sec))
-
-
-@dataclass(frozen=True)
 class AlarmContext:
     """What scoring alarms on the validation timeline needs: the fold cases' seizure ledgers and
     file indexes (concatenated) and the label parameters. Alarms are plain threshold crossings
-    with the default refractory period (`AlarmParams()`), so that the post-processing settings of
+    with a 20-min refractory period (`PLAIN_ALARMS`), so that the post-processing settings of
     the evaluation can change without retraining."""
 
     seizures: pd.DataFrame
@@ -188,13 +173,18 @@ def _val_alarm_metric(val_rows: pd.DataFrame, context: AlarmContext | None, targ
     """Validation probabilities (in ``val_rows`` order) -> best sensitivity at FAH <= target."""
     if context is None:
         return None
+    from preictal.alarms.postprocess import PLAIN_ALARMS
     from preictal.alarms.tuning import sensitivity_at_fah, threshold_curve
 
     frame = val_rows.reset_index(drop=True)
 
     def metric(prob: np.ndarray) -> float:
         curve = threshold_curve(
-            frame.assign(score=prob), context.seizures, context.files, context.label_params
+            frame.assign(score=prob),
+            context.seizures,
+            context.files,
+            context.label_params,
+            PLAIN_ALARMS,
         )
         return sensitivity_at_fah(curve, target)
 

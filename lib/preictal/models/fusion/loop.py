@@ -70,8 +70,8 @@ PERF_COLUMNS = [
 
 @dataclass
 class TrainParams:
-    epochs: int = 20
-    min_windows_per_epoch: int = 0  # an epoch of a smaller training set repeats it (reshuffled)
+    epochs: int = 3
+    min_windows_per_epoch: int = 2048  # an epoch of a smaller training set repeats it (reshuffled)
     batch_size: int = 64
     lr: float = 1e-3
     weight_decay: float = 1e-4
@@ -80,7 +80,7 @@ class TrainParams:
     focal_alpha: float | None = None  # None: #neg / (#neg + #pos) of the training set
     lambda_soft: float = 0.1  # weight of MSE(soft_pred, y_soft)
     grad_accum: int = 1
-    patience: int = 5  # epochs without a better validation AUROC before stopping
+    patience: int = 2  # epochs without a better validation AUROC before stopping
     min_delta: float = 0.0
     seed: int = 0
     num_workers: int = 0

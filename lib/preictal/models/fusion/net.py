@@ -2,7 +2,7 @@
 
 Input: a window ``x [B, C, T]`` (µV, any float dtype; float16 from the cache is fine) and,
 optionally, the window's feature vector ``feats [B, F]``. ``T`` is the window's own length,
-``windows.w_sec * preprocess.target_sfreq`` samples (:func:`check_input`). The spectrogram is the
+``windows.w_sec * preprocess.target_sfreq`` samples (:func:`preictal.models.fusion.window.check_input`). The spectrogram is the
 magnitude of ``torch.stft(x, n_fft=sfreq, hop_length=sfreq // 4, window=hann_window(sfreq),
 center=True, pad_mode="reflect")``: one-second frames, so bin ``k`` is ``k`` Hz at any whole-Hz
 sampling rate (256 Hz: n_fft 256, hop 64; frame ``j`` centred on sample ``hop j``,
@@ -45,39 +45,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-SFREQ = 256  # the cache's default rate (Hz): n_fft 256, hop 64
+from preictal.models.fusion.window import N_FREQS, SFREQ
+
 N_FFT = SFREQ
-N_FREQS = 48  # bins kept by default: 0-47 Hz (one-second frames: 1 Hz per bin)
-
-
-def check_input(sfreq: float, w_sec: float, n_freqs: int = N_FREQS) -> tuple[int, int]:
-    """``(sfreq, window samples)`` of a cache rate and window length FusionNet can take, or a
-    ValueError that names the config keys: the rate must be a whole number of Hz (one-second STFT
-    frames, 1 Hz bins) whose Nyquist frequency covers the kept bins, and the window a whole number
-    of samples longer than half a frame."""
-    if float(sfreq) != int(sfreq):
-        raise ValueError(
-            f"preprocess.target_sfreq {sfreq}: FusionNet needs a whole number of Hz "
-            f"(its STFT frames are one second long, 1 Hz per bin)"
-        )
-    fs = int(sfreq)
-    if fs // 2 + 1 < n_freqs:
-        raise ValueError(
-            f"preprocess.target_sfreq {fs}: FusionNet keeps {n_freqs} one-Hz bins (0-{n_freqs - 1}"
-            f" Hz), above the Nyquist frequency {fs / 2} Hz; use at least {2 * (n_freqs - 1)} Hz"
-        )
-    samples = w_sec * fs
-    if abs(samples - round(samples)) > 1e-9:
-        raise ValueError(
-            f"windows.w_sec {w_sec} x preprocess.target_sfreq {fs} = {samples} samples: "
-            f"FusionNet's window must be a whole number of samples"
-        )
-    if round(samples) <= fs // 2:
-        raise ValueError(
-            f"windows.w_sec {w_sec}: FusionNet's window must be longer than half a second "
-            f"(its STFT frame is one second)"
-        )
-    return fs, round(samples)
 
 
 def dft_basis(n_freqs: int = N_FREQS, n_fft: int = N_FFT) -> torch.Tensor:

@@ -1,0 +1,60 @@
+"""Figure of FusionNet training: per fold and epoch, the training and validation loss and the
+validation window AUROC."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.lines import Line2D
+
+from preictal.plots.common import _empty_note, _fold_colors, _nonempty, _suffix
+
+
+def plot_training_curves(
+    curves: Mapping[str, pd.DataFrame],
+    split: str,
+    source: Mapping | None,
+    *,
+    model: str = "fusion",
+) -> plt.Figure:
+    """Per fold and epoch: training and validation loss (left; solid and dashed), validation
+    window AUROC (right)."""
+    curves = _nonempty(curves, "epoch")
+    colors = _fold_colors(list(curves))
+    fig, (ax_l, ax_a) = plt.subplots(1, 2, figsize=(12, 4.8))
+    for fold, c in curves.items():
+        c = c.sort_values("epoch")
+        if "train_loss" in c:
+            ax_l.plot(c.epoch, c.train_loss, color=colors[fold], lw=1.2, marker=".")
+        if "val_loss" in c:
+            ax_l.plot(c.epoch, c.val_loss, color=colors[fold], lw=1.2, ls="--", marker=".")
+        if "val_auroc" in c:
+            ax_a.plot(c.epoch, c.val_auroc, color=colors[fold], lw=1.2, marker=".", label=fold)
+    ax_l.set_xlabel("epoch")
+    ax_l.set_ylabel("loss (training objective, per window)")
+    ax_l.set_title("loss: training (solid), validation (dashed)", fontsize=9)
+    ax_l.legend(
+        [Line2D([], [], color="k"), Line2D([], [], color="k", ls="--")],
+        ["training", "validation"],
+        fontsize=8,
+    )
+    ax_a.axhline(0.5, color="0.5", ls=":", lw=0.9)
+    ax_a.set_ylim(0.0, 1.02)
+    ax_a.set_xlabel("epoch")
+    ax_a.set_ylabel("validation window AUROC")
+    ax_a.set_title("validation AUROC (0.5 = chance, dotted)", fontsize=9)
+    if curves:
+        ax_a.legend(fontsize=7, ncol=2 if len(curves) > 8 else 1, title="fold", title_fontsize=7)
+    else:
+        _empty_note(ax_l, "no trained fold")
+    for ax in (ax_l, ax_a):
+        ax.grid(alpha=0.3)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    fig.suptitle(
+        f"Training curves, {model}, {split} ({len(curves)} folds)\n{_suffix(source)}",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    return fig
