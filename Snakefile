@@ -8,9 +8,9 @@ configfile: f"{workflow.basedir}/workflow_config.yaml"
 
 
 include: "rules/common.smk"
-include: "rules/dataset.smk"
+include: "rules/chbmit.smk"
 include: "rules/cache.smk"
-include: "rules/train.smk"
+include: "rules/models.smk"
 include: "rules/evaluate.smk"
 
 

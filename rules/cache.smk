@@ -1,3 +1,7 @@
+# The per-case cache: preprocessing (lib/preictal/signal/), signal store, windows, tables and
+# figures (lib/preictal/cache/), features (lib/preictal/features/) and labels (lib/preictal/labels.py).
+
+
 rule preprocess_case:
     input:
         files=layout.FILES,

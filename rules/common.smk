@@ -1,3 +1,7 @@
+# Parse-time glue (lib/preictal/workflow/config.py): validated config, cases, folds, code hashes;
+# the results/ layout is lib/preictal/layout.py.
+
+
 from pathlib import Path
 
 from snakemake.utils import validate

@@ -1,3 +1,7 @@
+# Alarm evaluation (lib/preictal/alarms/ and lib/preictal/evaluate/): thresholds tuned on
+# validation, test metrics, chance tests, summaries, ablation and figures (lib/preictal/plots/).
+
+
 rule evaluate_fold:
     input:
         predictions=layout.PREDICTIONS,

@@ -59,7 +59,7 @@ def seizures_df(pairs, segment=0):
 def test_single_seizure_by_hand():
     onset, end = 7200.0, 7260.0
     w = windows_over(0, 14400)
-    lab = label_windows(w, seizures_df([(onset, end)]))
+    lab = label_windows(w, seizures_df([(onset, end)]), P)
     by_end = dict(zip(w.end_sec, lab.reason, strict=True))
     assert by_end[onset - 600] == "preictal"  # window end exactly SPH + SOP before onset
     assert by_end[onset - 30] == "preictal"  # ... and exactly SPH before
@@ -86,7 +86,7 @@ def test_seizure_near_file_start_takes_preictal_from_the_previous_file():
     # File 1: 0-3600, gap of 8 s, file 2 starts at 3608 with a seizure 200 s in.
     w = pd.concat([windows_over(0, 3600), windows_over(3608, 7208)], ignore_index=True)
     onset = 3608 + 200.0
-    lab = label_windows(w, seizures_df([(onset, onset + 40)]))
+    lab = label_windows(w, seizures_df([(onset, onset + 40)]), P)
     pre = w[lab.label == "preictal"]
     assert (pre.end_sec <= 3600).sum() > 0  # preictal windows in the previous file
     assert pre.end_sec.min() == pytest.approx(onset - 600, abs=5)
@@ -96,13 +96,14 @@ def test_seizure_near_file_start_takes_preictal_from_the_previous_file():
 def test_cluster_and_lead_seizures():
     pairs = [(7200.0, 7250.0), (7250.0 + 300, 7600.0), (9600.0, 9640.0)]
     w = windows_over(0, 14400)
-    lab = label_windows(w, seizures_df(pairs))
+    lab = label_windows(w, seizures_df(pairs), P)
     # The second seizure's preictal period is the first one's ictal/postictal time: excluded.
     assert (lab.seizure == 1).sum() == 0
     ledger = seizure_ledger(
         pd.DataFrame({"start_sec": [0.0], "end_sec": [14400.0], "segment": [0]}),
         seizures_df(pairs),
         lab,
+        P,
     )
     assert ledger.lead.tolist() == [True, False, True]  # 9600 - 7600 = 33 min >= 30
     assert ledger.scorable.tolist() == [True, False, True]
@@ -115,14 +116,16 @@ def test_preictal_recorded_fraction_and_gap():
         {"start_sec": [0.0, 7000.0], "end_sec": [6800.0, 10000.0], "segment": [0, 0]}
     )
     onset = 7300.0  # preictal period [6700, 7270]: 100 s + 270 s recorded out of 570 s
-    ledger = seizure_ledger(files, seizures_df([(onset, onset + 30)]))
+    ledger = seizure_ledger(files, seizures_df([(onset, onset + 30)]), None, P)
     assert ledger.preictal_recorded_sec[0] == pytest.approx(370)
     assert ledger.preictal_recorded_fraction[0] == pytest.approx(370 / 570)
     assert bool(ledger.scorable[0])
-    ledger = seizure_ledger(files, seizures_df([(7500.0, 7530.0)]))  # [6900, 7470]: 0 + 470 s
+    ledger = seizure_ledger(
+        files, seizures_df([(7500.0, 7530.0)]), None, P
+    )  # [6900, 7470]: 0 + 470 s
     assert ledger.preictal_recorded_sec[0] == pytest.approx(470)
     strict = LabelParams(min_preictal_recorded=0.7)  # 370 / 570 = 0.65 is not enough
-    ledger = seizure_ledger(files, seizures_df([(onset, onset + 30)]), params=strict)
+    ledger = seizure_ledger(files, seizures_df([(onset, onset + 30)]), None, strict)
     assert not ledger.scorable[0] and "65% of its preictal period recorded" in ledger.reason[0]
 
 
@@ -133,7 +136,7 @@ def test_segments_do_not_see_each_other_and_gap_spanning_windows_are_excluded():
     )
     w["spans_gap"] = False
     w.loc[3, "spans_gap"] = True
-    lab = label_windows(w, seizures_df([(90100.0, 90130.0)], segment=1))
+    lab = label_windows(w, seizures_df([(90100.0, 90130.0)], segment=1), P)
     seg0 = lab[w.segment == 0]
     assert seg0.label.drop(index=3).eq("interictal").all()  # no seizure in its own segment
     assert lab.reason[3] == "spans_gap"
@@ -143,7 +146,7 @@ def test_segments_do_not_see_each_other_and_gap_spanning_windows_are_excluded():
 def test_midnight_crossing_times_are_just_numbers():
     onset = 86400.0 + 200  # 00:03:20 on day 1
     w = windows_over(86400 - 3600, 86400 + 3600)
-    lab = label_windows(w, seizures_df([(onset, onset + 45)]))
+    lab = label_windows(w, seizures_df([(onset, onset + 45)]), P)
     pre = w[lab.label == "preictal"]
     assert pre.end_sec.min() == onset - 600 and pre.end_sec.max() == onset - 30
     assert (pre.end_sec < 86400).any()
@@ -156,7 +159,7 @@ def test_vectorised_equals_scalar_reference(seed):
     pairs = [(float(o), float(o + rng.uniform(10, 120))) for o in onsets]
     pairs = [p for k, p in enumerate(pairs) if k == 0 or p[0] > pairs[k - 1][1]]
     w = windows_over(0, 43200, w=10, step=5)
-    lab = label_windows(w, seizures_df(pairs))
+    lab = label_windows(w, seizures_df(pairs), P)
     expected = [reference_label(s, e, pairs) for s, e in zip(w.start_sec, w.end_sec, strict=True)]
     assert lab.reason.tolist() == expected
     assert not math.isnan(lab.y_soft.sum())

@@ -56,13 +56,12 @@ class LabelParams:
 
 
 def label_windows(
-    windows: pd.DataFrame, seizures: pd.DataFrame, params: LabelParams | None = None
+    windows: pd.DataFrame, seizures: pd.DataFrame, params: LabelParams
 ) -> pd.DataFrame:
     """Labels of ``windows`` (columns start_sec, end_sec, segment, spans_gap) given the case's
     ``seizures`` (onset_sec, end_sec, segment). Returns one row per window, in order:
     y_cls (1/0/-1), label, reason, y_tte (s to the next onset in the segment, -1 if none),
     y_soft, seizure (index into ``seizures`` of the onset that makes a window preictal, else -1)."""
-    params = params or LabelParams()
     n = len(windows)
     y = np.full(n, EXCLUDED, dtype=np.int8)
     reason = np.full(n, "near_seizure", dtype=object)
@@ -97,11 +96,11 @@ def label_windows(
         nxt = ahead_pos.argmin(axis=1)
         lead_time = ahead_pos[np.arange(len(w)), nxt]
         has_next = np.isfinite(lead_time)
-        pre = has_next & (lead_time >= params.gap_sec) & (lead_time <= params.preictal_min * 60)
+        pre = has_next & (lead_time >= params.sph_sec) & (lead_time <= params.preictal_sec)
 
         y_w = np.full(len(w), EXCLUDED, dtype=np.int8)
         r_w = np.full(len(w), "near_seizure", dtype=object)
-        r_w[has_next & (lead_time < params.gap_sec)] = "sph"
+        r_w[has_next & (lead_time < params.sph_sec)] = "sph"
         y_w[far], r_w[far] = INTERICTAL, "interictal"
         y_w[pre], r_w[pre] = PREICTAL, "preictal"
         y_w[postictal], r_w[postictal] = EXCLUDED, "postictal"
@@ -134,22 +133,21 @@ def recorded_overlap(intervals: pd.DataFrame, lo: float, hi: float) -> float:
 def seizure_ledger(
     files: pd.DataFrame,
     seizures: pd.DataFrame,
-    labels: pd.DataFrame | None = None,
-    params: LabelParams | None = None,
+    labels: pd.DataFrame | None,
+    params: LabelParams,
 ) -> pd.DataFrame:
     """One row per seizure: lead status, how much of its preictal period was recorded, its
     preictal window count, and whether it can be scored (a lead seizure with at least
     ``min_preictal_recorded`` of its preictal period on record)."""
-    params = params or LabelParams()
     rows = []
     sz = seizures.reset_index(drop=True)
-    sop_sec = params.preictal_min * 60 - params.gap_sec
+    sop_sec = params.sop_sec
     for i, s in sz.iterrows():
         same = sz[(sz.segment == s.segment) & (sz.onset_sec < s.onset_sec)]
         since_prev = float(s.onset_sec - same.end_sec.max()) if len(same) else np.inf
         lead = since_prev >= params.lead_min * 60
         seg_files = files[files.segment == s.segment]
-        lo, hi = s.onset_sec - params.preictal_min * 60, s.onset_sec - params.gap_sec
+        lo, hi = s.onset_sec - params.preictal_sec, s.onset_sec - params.sph_sec
         recorded = recorded_overlap(seg_files, lo, hi)
         fraction = recorded / sop_sec if sop_sec > 0 else 0.0
         n_pre = int((labels.seizure == i).sum()) if labels is not None else -1

@@ -330,7 +330,7 @@ def in_recorded_time(case, segment, t):
 
 
 def test_surrogates_stay_in_recorded_time_and_keep_durations_and_stretches():
-    surrogates = surrogate_seizure_times(LEDGER, RECORDED, n=19, seed=5)
+    surrogates = surrogate_seizure_times(LEDGER, RECORDED, n=19, seed=5, label_params=LP)
     assert len(surrogates) == 19
     assert axis_position("p1", "zzz", 0, 0.0) == 30_900.0
     moved = 0
@@ -358,7 +358,7 @@ def test_point_seizures_keep_the_multiset_of_onset_intervals():
     # last to end) on the recorded-time axis are what is permuted.
     ledger = ledger_rows([("chb02", 0, t, t) for t in (1000.0, 4000.0, 4500.0, 17000.0)])
     original = np.diff([0.0, 1000, 4000, 4500, 17000, 30000])
-    for s in surrogate_seizure_times(ledger, RECORDED, n=10, seed=1):
+    for s in surrogate_seizure_times(ledger, RECORDED, n=10, seed=1, label_params=LP):
         intervals = np.diff(np.concatenate([[0.0], np.sort(s.onset_sec), [30000.0]]))
         np.testing.assert_allclose(np.sort(intervals), np.sort(original))
 
@@ -373,7 +373,10 @@ def test_one_seizure_across_a_gap_by_hand():
     seizures = pd.DataFrame(
         {"case": ["c"], "segment": [0], "onset_sec": [1600.0], "end_sec": [1650.0]}
     )
-    onsets = {s.onset_sec.item() for s in surrogate_seizure_times(seizures, recorded, n=19, seed=0)}
+    onsets = {
+        s.onset_sec.item()
+        for s in surrogate_seizure_times(seizures, recorded, n=19, seed=0, label_params=LP)
+    }
     assert onsets == {350.0, 1600.0}
 
 
@@ -387,14 +390,17 @@ def test_an_onset_on_an_interval_boundary_goes_to_the_later_interval():
     seizures = pd.DataFrame(
         {"case": ["c"], "segment": [0], "onset_sec": [450.0], "end_sec": [500.0]}
     )
-    onsets = {s.onset_sec.item() for s in surrogate_seizure_times(seizures, recorded, n=19, seed=0)}
+    onsets = {
+        s.onset_sec.item()
+        for s in surrogate_seizure_times(seizures, recorded, n=19, seed=0, label_params=LP)
+    }
     assert onsets == {450.0, 1500.0}
 
 
 def test_surrogates_are_deterministic_by_seed():
-    a = surrogate_seizure_times(LEDGER, RECORDED, n=5, seed=11)
-    b = surrogate_seizure_times(LEDGER, RECORDED, n=5, seed=11)
-    c = surrogate_seizure_times(LEDGER, RECORDED, n=5, seed=12)
+    a = surrogate_seizure_times(LEDGER, RECORDED, n=5, seed=11, label_params=LP)
+    b = surrogate_seizure_times(LEDGER, RECORDED, n=5, seed=11, label_params=LP)
+    c = surrogate_seizure_times(LEDGER, RECORDED, n=5, seed=12, label_params=LP)
     for x, y in zip(a, b, strict=True):
         pd.testing.assert_frame_equal(x, y)
     assert any(not x.equals(z) for x, z in zip(a, c, strict=True))
@@ -404,7 +410,7 @@ def test_surrogate_ledger_flags_follow_the_ledger_rules():
     # lead, scorable and the recorded preictal share recomputed for the new times equal what
     # labels.seizure_ledger gives for them.
     leads = set()
-    for s in surrogate_seizure_times(LEDGER, RECORDED, n=19, seed=2):
+    for s in surrogate_seizure_times(LEDGER, RECORDED, n=19, seed=2, label_params=LP):
         leads |= set(s.lead)
         for case, rows in s.groupby("case"):
             files = RECORDED[RECORDED.case == case]

@@ -21,6 +21,19 @@ from preictal.plots.training import plot_training_curves
 from tests.plots.evaluation_data import LABELS, SKIPPED, SOURCE, TARGETS, assert_png, results_table
 
 
+def draw(paths, outputs):
+    """The driver as the workflow calls it: logistic regression at FAH 0.5."""
+    ev.make_evaluation_figures(
+        paths,
+        outputs,
+        split="loso",
+        model="logreg",
+        target_fah=0.5,
+        label_params=LABELS,
+        data_source=SOURCE,
+    )
+
+
 def test_driver_writes_every_figure(workflow_files, monkeypatch):
     paths, outputs = workflow_files
     titles = {}
@@ -32,15 +45,7 @@ def test_driver_writes_every_figure(workflow_files, monkeypatch):
         real_save(fig, path)
 
     monkeypatch.setattr(ev, "save", spy)
-    ev.make_evaluation_figures(
-        paths,
-        outputs,
-        split="loso",
-        model="logreg",
-        target_fah=0.5,
-        label_params=LABELS,
-        data_source=SOURCE,
-    )
+    draw(paths, outputs)
     for name in ev.FIGURES:
         path = Path(outputs[name])
         assert_png(path)
@@ -67,15 +72,7 @@ def test_driver_draws_the_targets_of_the_results_table(workflow_files, monkeypat
     monkeypatch.setattr(ev, "plot_threshold_vs_fah", spy)
     results = pd.read_csv(paths["results"])
     results[results.target_fah == 0.5].to_csv(paths["results"], index=False)
-    ev.make_evaluation_figures(
-        paths,
-        outputs,
-        split="loso",
-        model="logreg",
-        target_fah=0.5,
-        label_params=LABELS,
-        data_source=SOURCE,
-    )
+    draw(paths, outputs)
     assert seen["targets"] == (0.5,)
 
 
@@ -83,15 +80,7 @@ def test_driver_when_nothing_trained(workflow_files):
     paths, outputs = workflow_files
     results = pd.read_csv(paths["results"])
     results[results.fold == SKIPPED].to_csv(paths["results"], index=False)
-    ev.make_evaluation_figures(
-        paths,
-        outputs,
-        split="loso",
-        model="logreg",
-        target_fah=0.5,
-        label_params=LABELS,
-        data_source=SOURCE,
-    )
+    draw(paths, outputs)
     for name in ev.FIGURES:
         assert_png(Path(outputs[name]), min_bytes=5_000)
 
@@ -101,15 +90,7 @@ def test_driver_skips_folds_without_files(workflow_files):
     timeline choice and the reliability figure instead of failing."""
     paths, outputs = workflow_files
     pd.DataFrame().to_parquet(paths["predictions"]["p02"])
-    ev.make_evaluation_figures(
-        paths,
-        outputs,
-        split="loso",
-        model="logreg",
-        target_fah=0.5,
-        label_params=LABELS,
-        data_source=SOURCE,
-    )
+    draw(paths, outputs)
     for name in ev.FIGURES:
         assert_png(Path(outputs[name]))
 

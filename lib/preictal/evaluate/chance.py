@@ -403,9 +403,9 @@ def _ledger_flags(
 def surrogate_seizure_times(
     seizures: pd.DataFrame,
     recorded: pd.DataFrame,
-    n: int = 19,
-    seed: int = 0,
-    label_params: LabelParams | None = None,
+    n: int,
+    seed: int,
+    label_params: LabelParams,
 ) -> list[pd.DataFrame]:
     """``n`` seizure-time surrogates of the ledger ``seizures`` (Andrzejak et al. 2003): each
     patient's seizures moved by a random permutation of the intervals between them, on its recorded
@@ -438,11 +438,11 @@ def surrogate_seizure_times(
     Returns ``n`` frames with the ledger's index and columns, row i being seizure i moved: new
     onset_sec, end_sec, case and segment; ``lead``, ``scorable``, ``min_since_previous``,
     ``preictal_recorded_sec`` and ``preictal_recorded_fraction`` (those present) recomputed by the
-    rules of ``labels.seizure_ledger`` with ``label_params`` (defaults where None), since moving
+    rules of ``labels.seizure_ledger`` with ``label_params``, since moving
     seizures changes which ones lead and whose preictal period is recorded. Other columns (file,
     reason, ...) are carried over unchanged. Deterministic given ``seed``; 19 surrogates allow a
     smallest ``surrogate_p_value`` of 0.05."""
-    params = label_params or LabelParams()
+    params = label_params
     rng = np.random.default_rng(seed)
     sz = seizures.reset_index(drop=True)
     sz_case, sz_segment = _with_timeline(sz)

@@ -161,7 +161,8 @@ def train_baseline_fold(
     logit = predict_logit(model, X[scored]).astype(np.float64)
     preds = table.iloc[scored].reset_index(drop=True)
     preds["logit"] = logit
-    preds["score"] = 1.0 / (1.0 + np.exp(-logit))
+    with np.errstate(over="ignore"):  # exp overflows to inf for very negative logits: score 0
+        preds["score"] = 1.0 / (1.0 + np.exp(-logit))
     log.info(
         "%s: trained on %d windows (%d preictal), scored %d validation/test windows",
         name,

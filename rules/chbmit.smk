@@ -1,3 +1,7 @@
+# Data: the synthetic CHB-MIT-like dataset (lib/preictal/synthetic/), the CHB-MIT download,
+# each case's index and timeline, and the dataset verification (lib/preictal/chbmit/).
+
+
 if SYNTHETIC:
 
     rule synthetic_dataset:

@@ -1,3 +1,7 @@
+# Splits (lib/preictal/splits.py) and the per-fold models (lib/preictal/models/): feature
+# baselines, FusionNet and its comparison variants.
+
+
 rule make_split:
     input:
         windows=lambda wc: expand(layout.WINDOWS, case=fold_cases(wc)),
