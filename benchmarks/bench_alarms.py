@@ -10,10 +10,11 @@ from __future__ import annotations
 import statistics
 import time
 
+from tests.alarms.test_alarms import synthetic_part
+
 from preictal.alarms.postprocess import AlarmParams
 from preictal.alarms.tuning import threshold_curve
 from preictal.labels import LabelParams
-from tests.alarms.test_alarms import synthetic_part
 
 
 def main(repeats: int = 5) -> None:

@@ -33,8 +33,9 @@ from preictal.features.table import build_feature_table  # noqa: E402
 from preictal.io import write_parquet  # noqa: E402
 from preictal.signal.montage import plan_montage  # noqa: E402
 from preictal.synthetic.dataset import patient_profile, write_edf  # noqa: E402
+from preictal.synthetic.params import ArtifactRates, PreictalEffect  # noqa: E402
 from preictal.synthetic.plan import STANDARD_MONTAGE, SyntheticSpec  # noqa: E402
-from preictal.synthetic.signals import ArtifactRates, PreictalEffect, synthesize_recording  # noqa: E402
+from preictal.synthetic.signals import synthesize_recording  # noqa: E402
 
 SFREQ = 256.0
 FEATURE_SET = "basic_plus"

@@ -31,13 +31,9 @@ from threadpoolctl import threadpool_limits
 import preictal.signal.filters as filters
 from preictal.signal.edf_read import read_edf_signals
 from preictal.synthetic.dataset import write_edf
+from preictal.synthetic.params import ArtifactRates, PatientProfile, PreictalEffect
 from preictal.synthetic.plan import STANDARD_MONTAGE
-from preictal.synthetic.signals import (
-    ArtifactRates,
-    PatientProfile,
-    PreictalEffect,
-    synthesize_recording,
-)
+from preictal.synthetic.signals import synthesize_recording
 
 SFREQ = 256.0
 TARGET_SEC = 0.12  # filter, 18 channels x 1 h, one core

@@ -19,13 +19,9 @@ from preictal.cache.windows import (
 from preictal.features.table import build_feature_table
 from preictal.signal.montage import CANONICAL_CHANNELS
 from preictal.synthetic.dataset import write_edf
+from preictal.synthetic.params import ArtifactRates, PatientProfile, PreictalEffect
 from preictal.synthetic.plan import STANDARD_MONTAGE
-from preictal.synthetic.signals import (
-    ArtifactRates,
-    PatientProfile,
-    PreictalEffect,
-    synthesize_recording,
-)
+from preictal.synthetic.signals import synthesize_recording
 
 SF = 256.0
 REFERENTIAL = ("F7-CS2", "T7-CS2", "P7-CS2", "-", "FP1-CS2", "F3-CS2", "C3-CS2", "P3-CS2", "O1-CS2", "-",

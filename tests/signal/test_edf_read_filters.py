@@ -51,13 +51,9 @@ def _mne_uv(path):
 
 def _eeg(seconds: float, n_ch: int = 4, seed: int = 0) -> np.ndarray:
     """Realistic synthetic EEG (µV, float32) plus 60/120 Hz mains and a DC offset."""
+    from preictal.synthetic.params import ArtifactRates, PatientProfile, PreictalEffect
     from preictal.synthetic.plan import STANDARD_MONTAGE
-    from preictal.synthetic.signals import (
-        ArtifactRates,
-        PatientProfile,
-        PreictalEffect,
-        synthesize_recording,
-    )
+    from preictal.synthetic.signals import synthesize_recording
 
     x, _ = synthesize_recording(
         labels=STANDARD_MONTAGE[:n_ch],
@@ -177,13 +173,9 @@ def test_read_rates_and_errors(tmp_path):
 
 def test_read_chbmit_shaped_file_matches_mne(tmp_path):
     """A CHB-MIT-shaped file (23 channels, T8-P8 twice) from the synthetic generator."""
+    from preictal.synthetic.params import ArtifactRates, PatientProfile, PreictalEffect
     from preictal.synthetic.plan import STANDARD_MONTAGE
-    from preictal.synthetic.signals import (
-        ArtifactRates,
-        PatientProfile,
-        PreictalEffect,
-        synthesize_recording,
-    )
+    from preictal.synthetic.signals import synthesize_recording
 
     data, _ = synthesize_recording(
         labels=STANDARD_MONTAGE,

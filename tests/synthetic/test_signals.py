@@ -1,4 +1,4 @@
-"""Tests of the generative signal model (lib/preictal/synthetic/signals.py).
+"""Tests of the generative signal model (lib/preictal/synthetic/signals.py and its modules).
 
 Every statistical threshold below sits far from the value the model produces (measured
 ratios are quoted in comments) and far from the value a broken model would produce.
@@ -12,19 +12,20 @@ import numpy as np
 import pytest
 import scipy.signal
 
-from preictal.synthetic.signals import (
+from preictal.synthetic.head import (
     ELECTRODE_POSITIONS_2D,
     ELECTRODE_POSITIONS_3D,
     ELECTRODES,
+    parse_label,
+)
+from preictal.synthetic.params import (
     SHARED_PREICTAL_BAND_HZ,
     ArtifactRates,
     PatientProfile,
     PreictalEffect,
-    parse_label,
-    postictal_envelope,
-    preictal_ramp,
-    synthesize_recording,
 )
+from preictal.synthetic.seizures import postictal_envelope, preictal_ramp
+from preictal.synthetic.signals import synthesize_recording
 
 FS = 256.0
 # CHB-MIT bipolar montage (23 channels, "T8-P8" twice)

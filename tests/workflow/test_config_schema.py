@@ -46,7 +46,6 @@ SECTIONS = {
 # Dotted config keys whose committed value differs from the schema default, and why. Every other
 # key that the config sets must equal the schema default.
 CONFIG_DIFFERS_FROM_SCHEMA = {
-    "fusion.interictal_ratio": "committed config 2, schema default 4 (reported, not yet resolved)",
     "comparisons.folds": "the committed config runs the comparisons on chb03 only",
     "comparisons.losses": "the committed config lists example variants; by default there are none",
     "comparisons.sweep": "the committed config lists example variants; by default there are none",

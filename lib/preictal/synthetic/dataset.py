@@ -18,6 +18,7 @@ import numpy as np
 from preictal.chbmit.dataset import SYNTHETIC_MARKER
 from preictal.chbmit.summary_file import format_summary
 from preictal.io import atomic_path, sha256_file, write_json, write_text
+from preictal.synthetic.params import ArtifactRates, PatientProfile, PreictalEffect
 from preictal.synthetic.plan import (
     TOP_LEVEL_FILES,
     CasePlan,
@@ -27,12 +28,7 @@ from preictal.synthetic.plan import (
     plan_dataset,
     seed_for,
 )
-from preictal.synthetic.signals import (
-    ArtifactRates,
-    PatientProfile,
-    PreictalEffect,
-    synthesize_recording,
-)
+from preictal.synthetic.signals import synthesize_recording
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ STALE_RUN_FILES = ("last.pt", "best_by_auroc.pt", "best_by_fah.pt", "train_curve
 @dataclass(frozen=True)
 class FusionParams:
     use_features: bool = True
-    interictal_ratio: float = 4.0
+    interictal_ratio: float = 2.0
     seed: int = 20261125
     net: dict = field(default_factory=lambda: {"n_blocks": 3, "width": 16, "dropout": 0.2})
     train: dict = field(default_factory=lambda: {"epochs": 3, "batch_size": 64, "patience": 2})

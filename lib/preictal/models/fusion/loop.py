@@ -359,202 +359,224 @@ def train_fold(
     prev_warn = torch.is_deterministic_algorithms_warn_only_enabled()
     torch.set_num_threads(max(1, int(threads)))
     try:
-        return _train_fold(
+        trainer = _FoldTrainer(
             model, train_ds, val_ds, Path(out_dir), params, device, threads, val_alarm_metric
         )
+        return trainer.run()
     finally:
         torch.set_num_threads(prev_threads)
         torch.use_deterministic_algorithms(prev_det, warn_only=prev_warn)
 
 
-def _train_fold(
-    model, train_ds, val_ds, out: Path, params: TrainParams, device, threads, val_alarm_metric
-) -> dict:
-    out.mkdir(parents=True, exist_ok=True)
+# -- one fold, stage by stage ----------------------------------------------------------------------
+
+
+def _configure_runtime(params: TrainParams, device) -> tuple[torch.device, torch.dtype | None]:
+    """Resolve the device and the autocast dtype, seed every global RNG and set the determinism
+    flags, so that two runs with one seed (on CPU, same threads) end with the same weights.
+    ``train_fold`` restores the global determinism setting afterwards."""
     dev = resolve_device(device)
-    cuda = dev.type == "cuda"
     amp_dtype = resolve_amp(params, dev)
     seed_everything(params.seed)
     if params.deterministic:
-        if cuda:
+        if dev.type == "cuda":
             torch.backends.cudnn.deterministic = True
             torch.backends.cudnn.benchmark = False
         else:
             torch.use_deterministic_algorithms(True, warn_only=True)
-    elif cuda:
+    elif dev.type == "cuda":
         torch.backends.cudnn.benchmark = True
+    return dev, amp_dtype
 
-    model.to(dev)
-    if params.channels_last:
-        model.to(memory_format=torch.channels_last)
-    n_pos, n_neg = _counts(train_ds)
-    v_pos, v_neg = _counts(val_ds)
+
+def _loss_kwargs(params: TrainParams, train_ds) -> dict:
+    """The keywords of ``fusion_loss``. The class balance comes from the training labels
+    (pos_weight, and the focal alpha unless given), so folds with different preictal fractions
+    weigh their classes alike."""
     pos_weight = pos_weight_from(train_ds.y_cls)
     alpha = params.focal_alpha if params.focal_alpha is not None else pos_weight / (1 + pos_weight)
-    loss_kw = dict(
+    return dict(
         loss=params.loss,
         pos_weight=pos_weight,
         focal_gamma=params.focal_gamma,
         focal_alpha=alpha,
         lambda_soft=params.lambda_soft,
     )
+
+
+def _optimizers(model, params: TrainParams, dev: torch.device, amp_dtype):
+    """AdamW, the per-epoch learning-rate schedule (None for "none") and the gradient scaler,
+    which is enabled only for fp16 on CUDA (bf16 and fp32 gradients do not underflow)."""
     opt = torch.optim.AdamW(model.parameters(), lr=params.lr, weight_decay=params.weight_decay)
     sched = None
     if params.scheduler == "cosine":
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, params.epochs))
     elif params.scheduler != "none":
         raise ValueError(f"TrainParams.scheduler: {params.scheduler!r}")
+    cuda = dev.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=cuda and amp_dtype == torch.float16)
+    return opt, sched, scaler
 
-    curves, perf = out / "train_curves.csv", out / "perf.csv"
-    last_path, best_path = out / "last.pt", out / "best_by_auroc.pt"
-    best_fah_path = out / "best_by_fah.pt"
-    start_epoch, best_auroc, best_epoch, bad_epochs, stopped = 0, -math.inf, -1, 0, False
-    best_fah = (-math.inf, -math.inf)  # (sensitivity at the FAH target, AUROC) of best_by_fah.pt
-    micro = params.batch_size
-    resumed_from = None
-    if last_path.exists():
-        ck = torch.load(last_path, map_location="cpu", weights_only=True)
-        model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["optimizer"])
-        if sched is not None and ck.get("scheduler"):
-            sched.load_state_dict(ck["scheduler"])
-        if ck.get("scaler"):
-            scaler.load_state_dict(ck["scaler"])
-        start_epoch = int(ck["epoch"]) + 1
-        best_auroc, best_epoch = float(ck["best_auroc"]), int(ck["best_epoch"])
-        best_fah = tuple(ck.get("best_fah", best_fah))
-        bad_epochs, stopped, micro = int(ck["bad_epochs"]), bool(ck["stopped"]), int(ck["micro"])
-        _set_rng_state(ck["rng"], dev)
-        resumed_from = start_epoch - 1
-        for p in (curves, perf):
-            _truncate_rows(p, resumed_from)
-        log.info("resuming from %s after epoch %d", last_path, resumed_from)
-    else:
-        for p in (curves, perf, best_path, best_fah_path):
-            p.unlink(missing_ok=True)
 
-    log.info("device: %s; amp: %s", _device_description(dev, threads), amp_dtype or "off")
-    log.info("train: n_pos=%d n_neg=%d; val: n_pos=%d n_neg=%d", n_pos, n_neg, v_pos, v_neg)
-    log.info("pos_weight=%.3f, loss=%s", pos_weight, params.loss)
+@dataclass
+class _Paths:
+    """The files of one fold in ``out_dir`` (see the module docstring), named once."""
 
-    sampler = BlockShuffleSampler(
-        len(train_ds), params.block_size, params.seed, params.min_windows_per_epoch
-    )
-    drop_last = len(train_ds) > params.batch_size  # a batch of 1 would break BatchNorm
-    step = 0
-    epochs_this_call = 0
-    interrupted = False
-    epoch = start_epoch - 1
-    for epoch in range(start_epoch, params.epochs):
-        if stopped:
-            break
-        if params.stop_after_epochs is not None and epochs_this_call >= params.stop_after_epochs:
-            interrupted = True
-            break
-        t_epoch = time.perf_counter()
-        if hasattr(train_ds, "set_epoch"):
-            train_ds.set_epoch(epoch)
-        sampler.set_epoch(epoch)
-        loader = DataLoader(
-            train_ds,
-            batch_size=params.batch_size,
-            sampler=sampler,
-            num_workers=params.num_workers,
-            pin_memory=cuda,
-            drop_last=drop_last,
-            generator=torch.Generator().manual_seed(params.seed * 100_003 + epoch),
+    curves: Path
+    perf: Path
+    last: Path
+    best: Path
+    best_fah: Path
+
+    @classmethod
+    def under(cls, out: Path) -> _Paths:
+        return cls(
+            curves=out / "train_curves.csv",
+            perf=out / "perf.csv",
+            last=out / "last.pt",
+            best=out / "best_by_auroc.pt",
+            best_fah=out / "best_by_fah.pt",
         )
-        n_batches = len(loader)
-        lr = opt.param_groups[0]["lr"]
-        model.train()
-        opt.zero_grad(set_to_none=True)
-        pending: list[dict] = []
-        loss_sum, loss_n = 0.0, 0
-        t_end = time.perf_counter()
-        for i, batch in enumerate(loader):
-            t0 = time.perf_counter()
-            data_ms = (t0 - t_end) * 1000
-            timed = params.perf_every_n_steps > 0 and step % params.perf_every_n_steps == 0
-            pending.append(batch)
-            while True:  # retry on CUDA OOM with half the micro-batch
-                try:
-                    t = _run_batch(
-                        model, batch, dev, amp_dtype, scaler, micro, loss_kw, params, timed
-                    )
-                    break
-                except torch.OutOfMemoryError:
-                    if micro <= 1:
-                        raise
-                    micro = max(1, micro // 2)
-                    log.warning(
-                        "out of memory: micro-batch now %d (grad_accum x%d)",
-                        micro,
-                        math.ceil(params.batch_size / micro),
-                    )
-                    opt.zero_grad(set_to_none=True)
-                    if cuda:
-                        torch.cuda.empty_cache()
-                    # the gradients of the window's earlier batches are gone: redo them
-                    for b in pending[:-1]:
-                        _run_batch(model, b, dev, amp_dtype, scaler, micro, loss_kw, params, False)
-            loss_sum += t["loss"] * len(batch["y"])
-            loss_n += len(batch["y"])
-            t_opt = time.perf_counter()
-            if len(pending) == params.grad_accum or i == n_batches - 1:
-                _optimizer_step(model, opt, scaler, params, len(pending))
-                pending = []
-            if timed and cuda:
-                torch.cuda.synchronize(dev)
-            t_end = time.perf_counter()
-            if timed:
-                _append_row(
-                    perf,
-                    PERF_COLUMNS,
-                    {
-                        "epoch": epoch,
-                        "step": step,
-                        "batch": len(batch["y"]),
-                        "data_ms": round(data_ms, 3),
-                        "h2d_ms": round(t["h2d_ms"], 3),
-                        "fwd_ms": round(t["fwd_ms"], 3),
-                        "bwd_ms": round(t["bwd_ms"] + (t_end - t_opt) * 1000, 3),
-                        "step_ms": round((t_end - t0) * 1000 + data_ms, 3),
-                        "ram_mb": round(_ram_mb(), 1),
-                        "vram_mb": round(torch.cuda.memory_allocated(dev) / 2**20, 1)
-                        if cuda
-                        else 0.0,
-                    },
-                )
-            step += 1
 
-        val_p, val_y, val_loss = _evaluate(
-            model, val_ds, params.eval_batch_size, dev, amp_dtype, loss_kw, params.num_workers
+
+@dataclass
+class _Progress:
+    """Early-stopping, best-checkpoint and OOM state: what ``last.pt`` must carry so that a
+    resumed run decides exactly as an uninterrupted one would."""
+
+    micro: int  # current micro-batch size (halved on CUDA out-of-memory)
+    start_epoch: int = 0
+    best_auroc: float = -math.inf
+    best_epoch: int = -1
+    bad_epochs: int = 0
+    stopped: bool = False
+    best_fah: tuple = (-math.inf, -math.inf)  # (sensitivity at the FAH target, AUROC)
+    resumed_from: int | None = None
+
+
+class _FoldTrainer:
+    """One call of ``train_fold``: the model with its optimisers, the fold's files and the
+    progress state, with one method per stage so that each stage reads on its own. The order
+    of the stages is fixed: it decides which global RNG draws each one sees."""
+
+    def __init__(
+        self, model, train_ds, val_ds, out: Path, params: TrainParams, device, threads, alarm
+    ):
+        out.mkdir(parents=True, exist_ok=True)
+        self.model, self.train_ds, self.val_ds = model, train_ds, val_ds
+        self.out, self.params, self.threads, self.val_alarm_metric = out, params, threads, alarm
+        self.dev, self.amp_dtype = _configure_runtime(params, device)
+        self.cuda = self.dev.type == "cuda"
+        model.to(self.dev)
+        if params.channels_last:
+            model.to(memory_format=torch.channels_last)
+        self.n_pos, self.n_neg = _counts(train_ds)
+        self.v_pos, self.v_neg = _counts(val_ds)
+        self.loss_kw = _loss_kwargs(params, train_ds)
+        self.opt, self.sched, self.scaler = _optimizers(model, params, self.dev, self.amp_dtype)
+        self.paths = _Paths.under(out)
+        self.state = _Progress(micro=params.batch_size)
+        self.step = 0  # training steps (batches) in this call, for perf_every_n_steps
+        self.epochs_this_call = 0
+        self.interrupted = False
+
+    def run(self) -> dict:
+        """Resume or start fresh, train epoch by epoch until the last epoch, early stopping or
+        ``stop_after_epochs``, restore the best weights and return the summary."""
+        self._resume_or_start_fresh()
+        self._log_setup()
+        p = self.params
+        sampler = BlockShuffleSampler(
+            len(self.train_ds), p.block_size, p.seed, p.min_windows_per_epoch
         )
-        auroc, auprc = _auroc(val_y, val_p), _auprc(val_y, val_p)
-        if sched is not None:
-            sched.step()
-        improved = best_epoch < 0 or (
-            math.isfinite(auroc) and auroc > best_auroc + params.min_delta
-        )
-        if improved:
-            best_auroc = auroc if math.isfinite(auroc) else best_auroc
-            best_epoch, bad_epochs = epoch, 0
-            _atomic_save(
-                {"model": model.state_dict(), "epoch": epoch, "val_auroc": auroc}, best_path
-            )
+        drop_last = len(self.train_ds) > p.batch_size  # a batch of 1 would break BatchNorm
+        epoch = self.state.start_epoch - 1
+        for epoch in range(self.state.start_epoch, p.epochs):
+            if self._should_stop():
+                break
+            self._run_epoch(epoch, sampler, drop_last)
+        self._restore_best()
+        return self._summary(epoch)
+
+    # -- before training
+
+    def _resume_or_start_fresh(self) -> None:
+        """Continue after the last finished epoch when ``last.pt`` is there; otherwise remove
+        the outputs of an earlier run, so that the files describe this run alone."""
+        paths = self.paths
+        if paths.last.exists():
+            self._resume(torch.load(paths.last, map_location="cpu", weights_only=True))
         else:
-            bad_epochs += 1
-        sens = float(val_alarm_metric(val_p)) if val_alarm_metric is not None else float("nan")
-        if math.isfinite(sens) and (sens, _finite(auroc)) > best_fah:
-            best_fah = (sens, _finite(auroc))
-            _atomic_save(
-                {"model": model.state_dict(), "epoch": epoch, "val_sens_at_fah": sens}
-                | {"val_auroc": auroc},
-                best_fah_path,
-            )
-        stopped = bad_epochs >= params.patience
-        train_loss = loss_sum / loss_n if loss_n else float("nan")
+            for path in (paths.curves, paths.perf, paths.best, paths.best_fah):
+                path.unlink(missing_ok=True)
+
+    def _resume(self, ck: dict) -> None:
+        """Load the weights, optimiser, schedule, scaler, progress and RNG states of ``last.pt``
+        and drop CSV rows of epochs after it (their checkpoint never landed)."""
+        self.model.load_state_dict(ck["model"])
+        self.opt.load_state_dict(ck["optimizer"])
+        if self.sched is not None and ck.get("scheduler"):
+            self.sched.load_state_dict(ck["scheduler"])
+        if ck.get("scaler"):
+            self.scaler.load_state_dict(ck["scaler"])
+        s = self.state
+        s.start_epoch = int(ck["epoch"]) + 1
+        s.best_auroc, s.best_epoch = float(ck["best_auroc"]), int(ck["best_epoch"])
+        s.best_fah = tuple(ck.get("best_fah", s.best_fah))
+        s.bad_epochs, s.stopped, s.micro = (
+            int(ck["bad_epochs"]),
+            bool(ck["stopped"]),
+            int(ck["micro"]),
+        )
+        _set_rng_state(ck["rng"], self.dev)
+        s.resumed_from = s.start_epoch - 1
+        for path in (self.paths.curves, self.paths.perf):
+            _truncate_rows(path, s.resumed_from)
+        log.info("resuming from %s after epoch %d", self.paths.last, s.resumed_from)
+
+    def _log_setup(self) -> None:
+        """Log the device, AMP and class balance: the first things to check in a slow or odd run."""
+        log.info(
+            "device: %s; amp: %s",
+            _device_description(self.dev, self.threads),
+            self.amp_dtype or "off",
+        )
+        log.info(
+            "train: n_pos=%d n_neg=%d; val: n_pos=%d n_neg=%d",
+            self.n_pos,
+            self.n_neg,
+            self.v_pos,
+            self.v_neg,
+        )
+        log.info("pos_weight=%.3f, loss=%s", self.loss_kw["pos_weight"], self.params.loss)
+
+    def _should_stop(self) -> bool:
+        """Whether to end before the next epoch: early stopping, or this call's epoch budget
+        (which leaves the run resumable, hence ``interrupted``)."""
+        if self.state.stopped:
+            return True
+        budget = self.params.stop_after_epochs
+        if budget is not None and self.epochs_this_call >= budget:
+            self.interrupted = True
+            return True
+        return False
+
+    # -- one epoch
+
+    def _run_epoch(self, epoch: int, sampler, drop_last: bool) -> None:
+        """Train, validate, step the schedule, update the best checkpoints and early stopping,
+        then append the curves row and write ``last.pt`` (last, so that a resume never skips
+        an epoch whose row or best checkpoint is missing)."""
+        t_epoch = time.perf_counter()
+        loader = self._train_loader(epoch, sampler, drop_last)
+        lr = self.opt.param_groups[0]["lr"]
+        train_loss = self._train_epoch(epoch, loader)
+        val_p, val_loss, auroc, auprc = self._validate()
+        if self.sched is not None:
+            self.sched.step()
+        self._update_best_by_auroc(epoch, auroc)
+        sens = self._update_best_by_fah(epoch, val_p, auroc)
+        self.state.stopped = self.state.bad_epochs >= self.params.patience
         row = {
             "epoch": epoch,
             "train_loss": train_loss,
@@ -565,62 +587,233 @@ def _train_fold(
             "lr": lr,
             "seconds": round(time.perf_counter() - t_epoch, 3),
         }
-        _append_row(curves, CURVE_COLUMNS, row)
-        _atomic_save(
-            {
-                "model": model.state_dict(),
-                "optimizer": opt.state_dict(),
-                "scheduler": sched.state_dict() if sched is not None else {},
-                "scaler": scaler.state_dict() if scaler.is_enabled() else {},
-                "epoch": epoch,
-                "best_auroc": best_auroc,
-                "best_epoch": best_epoch,
-                "best_fah": list(best_fah),
-                "bad_epochs": bad_epochs,
-                "stopped": stopped,
-                "micro": micro,
-                "rng": _rng_state(dev),
-                "params": asdict(params),
-            },
-            last_path,
-        )
+        _append_row(self.paths.curves, CURVE_COLUMNS, row)
+        self._save_last(epoch)
+        self._log_epoch(row)
+        self.epochs_this_call += 1
+
+    def _log_epoch(self, row: dict) -> None:
+        """Log the epoch's curves row, and the early stop, for following a run live."""
         log.info(
             "epoch %d: train_loss %.4f val_loss %.4f val_auroc %.4f val_auprc %.4f (%.1fs)",
-            epoch,
-            train_loss,
-            val_loss,
-            auroc,
-            auprc,
+            *(row[k] for k in ("epoch", "train_loss", "val_loss", "val_auroc", "val_auprc")),
             row["seconds"],
         )
-        epochs_this_call += 1
-        if stopped:
-            log.info("early stop: no better val AUROC for %d epochs", params.patience)
+        if self.state.stopped:
+            log.info("early stop: no better val AUROC for %d epochs", self.params.patience)
 
-    if params.restore_best and not interrupted and best_path.exists():
-        ck = torch.load(best_path, map_location="cpu", weights_only=True)
-        model.load_state_dict(ck["model"])
-    return {
-        "out_dir": str(out),
-        "device": str(dev),
-        "amp": str(amp_dtype) if amp_dtype else "off",
-        "best_epoch": best_epoch,
-        "best_val_auroc": best_auroc if math.isfinite(best_auroc) else float("nan"),
-        "best_val_sens_at_fah": best_fah[0] if math.isfinite(best_fah[0]) else float("nan"),
-        "last_epoch": epoch,
-        "epochs_run": epochs_this_call,
-        "resumed_from": resumed_from,
-        "stopped_early": stopped,
-        "interrupted": interrupted,
-        "micro_batch": micro,
-        "grad_accum_effective": params.grad_accum * math.ceil(params.batch_size / micro),
-        "pos_weight": pos_weight,
-        "n_pos": n_pos,
-        "n_neg": n_neg,
-        "val_n_pos": v_pos,
-        "val_n_neg": v_neg,
-        "curves": str(curves),
-        "perf": str(perf),
-        "best_checkpoint": str(best_path),
-        "last_checkpoint": str(last_path),
-    }
+    def _train_loader(self, epoch: int, sampler, drop_last: bool) -> DataLoader:
+        """The epoch's training loader. Augmentation, block order and worker seeds all derive
+        from (seed, epoch), never from the global RNG, so a resumed epoch sees the same data."""
+        p = self.params
+        if hasattr(self.train_ds, "set_epoch"):
+            self.train_ds.set_epoch(epoch)
+        sampler.set_epoch(epoch)
+        return DataLoader(
+            self.train_ds,
+            batch_size=p.batch_size,
+            sampler=sampler,
+            num_workers=p.num_workers,
+            pin_memory=self.cuda,
+            drop_last=drop_last,
+            generator=torch.Generator().manual_seed(p.seed * 100_003 + epoch),
+        )
+
+    def _train_epoch(self, epoch: int, loader: DataLoader) -> float:
+        """One pass over ``loader``, stepping the optimiser every ``grad_accum`` batches (and
+        after the last one), logging every ``perf_every_n_steps``-th step to perf.csv. Returns
+        the mean training loss per window."""
+        p = self.params
+        n_batches = len(loader)
+        self.model.train()
+        self.opt.zero_grad(set_to_none=True)
+        pending: list[dict] = []  # the batches whose gradients are accumulated but not stepped
+        loss_sum, loss_n = 0.0, 0
+        t_end = time.perf_counter()
+        for i, batch in enumerate(loader):
+            t0 = time.perf_counter()
+            data_ms = (t0 - t_end) * 1000
+            timed = p.perf_every_n_steps > 0 and self.step % p.perf_every_n_steps == 0
+            pending.append(batch)
+            t = self._run_batch_with_oom_backoff(batch, pending, timed)
+            loss_sum += t["loss"] * len(batch["y"])
+            loss_n += len(batch["y"])
+            t_opt = time.perf_counter()
+            if len(pending) == p.grad_accum or i == n_batches - 1:
+                _optimizer_step(self.model, self.opt, self.scaler, p, len(pending))
+                pending = []
+            if timed and self.cuda:
+                torch.cuda.synchronize(self.dev)
+            t_end = time.perf_counter()
+            if timed:
+                opt_ms, step_ms = (t_end - t_opt) * 1000, (t_end - t0) * 1000 + data_ms
+                self._log_perf(epoch, len(batch["y"]), t, data_ms, opt_ms, step_ms)
+            self.step += 1
+        return loss_sum / loss_n if loss_n else float("nan")
+
+    def _run_batch_with_oom_backoff(self, batch: dict, pending: list[dict], timed: bool) -> dict:
+        """Forward and backward of ``batch`` (the last of ``pending``). On CUDA out-of-memory,
+        halve the micro-batch and redo the earlier pending batches, whose gradients were
+        dropped, so that a batch size too large for the GPU turns into accumulation."""
+        while True:
+            try:
+                return self._run_batch(batch, timed)
+            except torch.OutOfMemoryError:
+                if self.state.micro <= 1:
+                    raise
+                self._halve_micro_batch()
+                for b in pending[:-1]:
+                    self._run_batch(b, False)
+
+    def _run_batch(self, batch: dict, timed: bool) -> dict:
+        """``_run_batch`` with this fold's model, device, AMP, scaler and micro-batch size."""
+        return _run_batch(
+            self.model,
+            batch,
+            self.dev,
+            self.amp_dtype,
+            self.scaler,
+            self.state.micro,
+            self.loss_kw,
+            self.params,
+            timed,
+        )
+
+    def _halve_micro_batch(self) -> None:
+        """Halve the micro-batch after an out-of-memory error and drop the partial gradients
+        (and the CUDA cache), so that the accumulation window restarts cleanly."""
+        self.state.micro = max(1, self.state.micro // 2)
+        log.warning(
+            "out of memory: micro-batch now %d (grad_accum x%d)",
+            self.state.micro,
+            math.ceil(self.params.batch_size / self.state.micro),
+        )
+        self.opt.zero_grad(set_to_none=True)
+        if self.cuda:
+            torch.cuda.empty_cache()
+
+    def _log_perf(self, epoch, batch_len, t, data_ms, opt_ms, step_ms) -> None:
+        """Append one perf.csv row: where a step's time goes (the optimiser step counts as
+        backward), and the memory in use, to find the bottleneck of a slow run."""
+        vram = torch.cuda.memory_allocated(self.dev) / 2**20 if self.cuda else 0.0
+        row = {
+            "epoch": epoch,
+            "step": self.step,
+            "batch": batch_len,
+            "data_ms": round(data_ms, 3),
+            "h2d_ms": round(t["h2d_ms"], 3),
+            "fwd_ms": round(t["fwd_ms"], 3),
+            "bwd_ms": round(t["bwd_ms"] + opt_ms, 3),
+            "step_ms": round(step_ms, 3),
+            "ram_mb": round(_ram_mb(), 1),
+            "vram_mb": round(vram, 1),
+        }
+        _append_row(self.paths.perf, PERF_COLUMNS, row)
+
+    # -- after an epoch
+
+    def _validate(self) -> tuple[np.ndarray, float, float, float]:
+        """Validation probabilities (every window, in order, for the alarm metric), the loss,
+        and AUROC / AUPRC over the labelled windows."""
+        p = self.params
+        val_p, val_y, val_loss = _evaluate(
+            self.model,
+            self.val_ds,
+            p.eval_batch_size,
+            self.dev,
+            self.amp_dtype,
+            self.loss_kw,
+            p.num_workers,
+        )
+        return val_p, val_loss, _auroc(val_y, val_p), _auprc(val_y, val_p)
+
+    def _update_best_by_auroc(self, epoch: int, auroc: float) -> None:
+        """Save ``best_by_auroc.pt`` when the AUROC beats the best by ``min_delta`` (the first
+        epoch always counts, even with a NaN AUROC), else count an epoch without improvement."""
+        s = self.state
+        improved = s.best_epoch < 0 or (
+            math.isfinite(auroc) and auroc > s.best_auroc + self.params.min_delta
+        )
+        if improved:
+            s.best_auroc = auroc if math.isfinite(auroc) else s.best_auroc
+            s.best_epoch, s.bad_epochs = epoch, 0
+            _atomic_save(
+                {"model": self.model.state_dict(), "epoch": epoch, "val_auroc": auroc},
+                self.paths.best,
+            )
+        else:
+            s.bad_epochs += 1
+
+    def _update_best_by_fah(self, epoch: int, val_p: np.ndarray, auroc: float) -> float:
+        """Save ``best_by_fah.pt`` when the sensitivity at the false-alarm target beats the best
+        (ties: the better AUROC). Returns the sensitivity (NaN without ``val_alarm_metric``)."""
+        metric = self.val_alarm_metric
+        sens = float(metric(val_p)) if metric is not None else float("nan")
+        if math.isfinite(sens) and (sens, _finite(auroc)) > self.state.best_fah:
+            self.state.best_fah = (sens, _finite(auroc))
+            _atomic_save(
+                {"model": self.model.state_dict(), "epoch": epoch, "val_sens_at_fah": sens}
+                | {"val_auroc": auroc},
+                self.paths.best_fah,
+            )
+        return sens
+
+    def _save_last(self, epoch: int) -> None:
+        """Write ``last.pt``: everything a resume needs to continue exactly where this epoch
+        ended, RNG states included."""
+        s = self.state
+        _atomic_save(
+            {
+                "model": self.model.state_dict(),
+                "optimizer": self.opt.state_dict(),
+                "scheduler": self.sched.state_dict() if self.sched is not None else {},
+                "scaler": self.scaler.state_dict() if self.scaler.is_enabled() else {},
+                "epoch": epoch,
+                "best_auroc": s.best_auroc,
+                "best_epoch": s.best_epoch,
+                "best_fah": list(s.best_fah),
+                "bad_epochs": s.bad_epochs,
+                "stopped": s.stopped,
+                "micro": s.micro,
+                "rng": _rng_state(self.dev),
+                "params": asdict(self.params),
+            },
+            self.paths.last,
+        )
+
+    # -- after training
+
+    def _restore_best(self) -> None:
+        """Load ``best_by_auroc.pt`` into the model when the run is finished; a call cut short
+        by ``stop_after_epochs`` keeps the last epoch's weights, as its run goes on later."""
+        if self.params.restore_best and not self.interrupted and self.paths.best.exists():
+            ck = torch.load(self.paths.best, map_location="cpu", weights_only=True)
+            self.model.load_state_dict(ck["model"])
+
+    def _summary(self, last_epoch: int) -> dict:
+        """What ``train_fold`` returns: the run's outcome, settings and file locations."""
+        s, p = self.state, self.params
+        return {
+            "out_dir": str(self.out),
+            "device": str(self.dev),
+            "amp": str(self.amp_dtype) if self.amp_dtype else "off",
+            "best_epoch": s.best_epoch,
+            "best_val_auroc": s.best_auroc if math.isfinite(s.best_auroc) else float("nan"),
+            "best_val_sens_at_fah": s.best_fah[0] if math.isfinite(s.best_fah[0]) else float("nan"),
+            "last_epoch": last_epoch,
+            "epochs_run": self.epochs_this_call,
+            "resumed_from": s.resumed_from,
+            "stopped_early": s.stopped,
+            "interrupted": self.interrupted,
+            "micro_batch": s.micro,
+            "grad_accum_effective": p.grad_accum * math.ceil(p.batch_size / s.micro),
+            "pos_weight": self.loss_kw["pos_weight"],
+            "n_pos": self.n_pos,
+            "n_neg": self.n_neg,
+            "val_n_pos": self.v_pos,
+            "val_n_neg": self.v_neg,
+            "curves": str(self.paths.curves),
+            "perf": str(self.paths.perf),
+            "best_checkpoint": str(self.paths.best),
+            "last_checkpoint": str(self.paths.last),
+        }
