@@ -35,7 +35,7 @@ class FusionParams:
     net: dict = field(default_factory=lambda: {"n_blocks": 3, "width": 16, "dropout": 0.2})
     train: dict = field(default_factory=lambda: {"epochs": 3, "batch_size": 64, "patience": 2})
     augment: dict = field(default_factory=dict)
-    fah_target: float = 0.5  # best_by_fah.pt: best validation sensitivity at FAH <= this
+    fah_target: float = 0.5  # evaluation.selection_fah: best_by_fah.pt is the best validation sensitivity at FAH <= this
     checkpoint: str = "auroc"  # the best checkpoint that scores the windows: "auroc" or "fah"
 
     def __post_init__(self) -> None:
