@@ -2,7 +2,7 @@
 candidate threshold) over a 10,000-window part, the work `evaluate_fold` repeats per FAH target
 and surrogate. Reports the median of repeated runs.
 
-    .venv/bin/python benchmarks/bench_alarms.py
+    .venv/bin/python -m benchmarks.bench_alarms   (from the repository root: it reuses the tests' synthetic part)
 """
 
 from __future__ import annotations

@@ -154,10 +154,10 @@ def test_bad_window_flags():
     assert flags.bad_nan.tolist() == covers(47).tolist()
     assert flags.bad.sum() == (flags.bad_flat | flags.bad_amp | flags.bad_nan).sum() > 0
     # The chunked extrema agree with a direct computation per window.
-    stats = block_window_stats(np.nan_to_num(x), 2560, 1280)
+    stats = block_window_stats(np.nan_to_num(x), 2560, 1280, SF)
     direct = [np.ptp(np.nan_to_num(x)[:, s * 256 : s * 256 + 2560], axis=1).max() for s in starts]
     np.testing.assert_allclose(stats["ptp_max"], direct, rtol=1e-6)
-    odd = block_window_stats(np.nan_to_num(x), 2560, 1000)  # step does not divide the window
+    odd = block_window_stats(np.nan_to_num(x), 2560, 1000, SF)  # step does not divide the window
     direct = [
         np.ptp(np.nan_to_num(x)[:, s : s + 2560], axis=1).max()
         for s in range(0, x.shape[1] - 2559, 1000)
@@ -256,13 +256,13 @@ def test_float16_extrema_equal_the_float32_path():
     x[6, 6000] = np.inf
     x[7, 7000] = -np.inf
     x[8, 100] = np.float16(-65504)
-    fast = block_window_stats(x, 2560, 1280)
-    slow = block_window_stats(x.astype(np.float32), 2560, 1280)
+    fast = block_window_stats(x, 2560, 1280, SF)
+    slow = block_window_stats(x.astype(np.float32), 2560, 1280, SF)
     for key in fast:
         np.testing.assert_array_equal(fast[key], slow[key], err_msg=key)
     x[9, 9000] = np.nan  # NaN falls back to the float path with NaN read as 0
-    fast = block_window_stats(x, 2560, 1280)
-    slow = block_window_stats(x.astype(np.float32), 2560, 1280)
+    fast = block_window_stats(x, 2560, 1280, SF)
+    slow = block_window_stats(x.astype(np.float32), 2560, 1280, SF)
     for key in fast:
         np.testing.assert_array_equal(fast[key], slow[key], err_msg=key)
     assert fast["has_nan"].tolist() == [False] * 6 + [True]  # NaN at 35.2 s: the last window only
@@ -288,3 +288,27 @@ def test_other_sampling_rates_are_resampled_and_the_cache_is_deterministic(tmp_p
     assert hashes[0] == hashes[1]
     # Alpha (below both Nyquist rates) survives the 128 -> 256 Hz round trip.
     assert np.sqrt(np.mean(signal.astype(np.float32) ** 2)) > 10
+
+
+def test_a_one_second_dropout_is_flat_at_any_rate():
+    """The flatness check looks at one second of the cache whatever its rate: at 128 Hz with 20-s
+    windows every 10 s, a 1-s dropout flags the windows that hold it (with a chunk of 256 samples,
+    as once hard-coded for 256 Hz, it would span 2 s and miss the dropout)."""
+    sf = 128
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((18, 60 * sf)) * 20).astype(np.float16)
+    x[:, 25 * sf : 26 * sf] = 0  # one second flat, from 25 s
+    blocks = pd.DataFrame(
+        {
+            "file": ["f"],
+            "offset": [0],
+            "n_samples": [x.shape[1]],
+            "start_sec": [0.0],
+            "segment": [0],
+        }
+    )
+    flags = bad_windows(x, blocks, sf, WindowParams(w_sec=20, step_sec=10))
+    starts = np.arange(len(flags)) * 10
+    holds = (starts <= 25) & (starts + 20 >= 26)
+    assert holds.any() and (~holds).any()
+    assert flags.bad_flat.tolist() == holds.tolist()

@@ -75,21 +75,23 @@ def window_pieces(n_samples: int, w: int, step: int, per_piece: int | None = Non
 
 
 def block_window_stats(
-    x: np.ndarray, w: int, step: int, chunk: int | None = None
+    x: np.ndarray, w: int, step: int, sfreq: float, chunk: int | None = None
 ) -> dict[str, np.ndarray]:
     """Per-window statistics of a block ``x [C, T]``, vectorised over windows: the largest
     peak-to-peak of any channel (``ptp_max``), the smallest peak-to-peak of any channel over any
     ``chunk`` of the window (``flat_min``: a dropout of one chunk makes it ~0), and NaN presence.
 
-    Extrema are taken once per chunk (default: the largest length dividing the window, the step
-    and 1 s), then combined over the chunks of each window, so overlapping windows share the work.
+    Extrema are taken once per chunk (default: one second of ``sfreq`` where that divides the
+    window and the step, else the largest length dividing both), then combined over the chunks of
+    each window, so overlapping windows share the work.
     """
     n = 0 if x.shape[1] < w else (x.shape[1] - w) // step + 1
     if n == 0:
         return {"ptp_max": np.zeros(0), "flat_min": np.zeros(0), "has_nan": np.zeros(0, bool)}
     c = chunk or math.gcd(w, step)
-    if chunk is None and c % 256 == 0:
-        c = 256  # 1 s at 256 Hz: a one-second dropout counts as flat
+    one_second = round(sfreq)
+    if chunk is None and one_second == sfreq and c % one_second == 0:
+        c = one_second  # a one-second dropout counts as flat, at any sampling rate
     if w % c or step % c:
         raise ValueError(f"chunk {c} must divide the window {w} and the step {step}")
     k, s = w // c, step // c
@@ -163,7 +165,9 @@ def bad_windows(
     for b in blocks.itertuples():
         for _, _, a, z in window_pieces(b.n_samples, w, step):
             parts.append(
-                pd.DataFrame(block_window_stats(signal[:, b.offset + a : b.offset + z], w, step))
+                pd.DataFrame(
+                    block_window_stats(signal[:, b.offset + a : b.offset + z], w, step, sfreq)
+                )
             )
     df = pd.concat(parts, ignore_index=True)
     out = pd.DataFrame(
