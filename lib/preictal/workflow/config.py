@@ -180,8 +180,10 @@ def comparison_variants(variants: Sequence[Mapping], key: str) -> dict[str, dict
 def check_config(config: Mapping) -> None:
     """Combinations of keys the schema cannot check, rejected at parse time with the keys named:
     the report's and the selection's operating points must be FAH targets, the report's model
-    one of the models, and FusionNet (when trained) must be able to take the cache's rate and
-    window length."""
+    one of the models, filter edges below Nyquist, whole-second windows, one patient id per
+    person, SPH shorter than SPH + SOP (and the other checks of the typed label and alarm
+    parameters), usable variant names, and FusionNet (when trained) able to take the cache's
+    rate and window length."""
     targets = [float(t) for t in config["evaluation"]["fah_targets"]]
     for key, value in (
         ("evaluation.selection_fah", config["evaluation"]["selection_fah"]),
@@ -194,7 +196,65 @@ def check_config(config: Mapping) -> None:
             f"report.figures_model {config['report']['figures_model']!r} is not one of models "
             f"{config['models']}"
         )
+    check_signal_config(config["preprocess"], config["windows"])
+    check_patients(config["patients"])
+    for section, kind in (("labels", "LabelParams"), ("alarms", "AlarmParams")):
+        try:
+            _params_class(kind)(**config[section])
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{section}: {exc}") from None
+    for group in ("losses", "sweep"):
+        for variant in config["comparisons"][group]:
+            if variant["name"] in (".", ".."):
+                raise ValueError(f"comparisons.{group}: {variant['name']!r} is not a usable name")
     if "fusion" in config["models"]:
         from preictal.models.fusion.window import check_input
 
         check_input(config["preprocess"]["target_sfreq"], config["windows"]["w_sec"])
+
+
+def _params_class(kind: str):
+    if kind == "LabelParams":
+        from preictal.labels import LabelParams
+
+        return LabelParams
+    from preictal.alarms.postprocess import AlarmParams
+
+    return AlarmParams
+
+
+def check_signal_config(preprocess: Mapping, windows: Mapping) -> None:
+    """The filter edges below Nyquist, and windows and steps of whole seconds: the bad-window
+    check looks for a flat channel over each second of a window, which needs both to be cut into
+    the same one-second pieces."""
+    nyquist = preprocess["target_sfreq"] / 2
+    for key in ("h_freq", "notch_hz"):
+        value = preprocess[key]
+        if value is not None and value >= nyquist:
+            raise ValueError(
+                f"preprocess.{key} {value:g} Hz is not below the Nyquist frequency "
+                f"{nyquist:g} Hz (preprocess.target_sfreq / 2)"
+            )
+    if preprocess["l_freq"] >= preprocess["h_freq"]:
+        raise ValueError(
+            f"preprocess.l_freq {preprocess['l_freq']:g} Hz must be below preprocess.h_freq "
+            f"{preprocess['h_freq']:g} Hz"
+        )
+    for key in ("w_sec", "step_sec"):
+        if float(windows[key]) != int(windows[key]):
+            raise ValueError(
+                f"windows.{key} {windows[key]}: windows and steps must be whole seconds (the "
+                f"bad-window check looks for a flat channel over each second of a window)"
+            )
+
+
+def check_patients(patients: Mapping[str, str]) -> None:
+    """Each case maps to one person: a patient id may not itself be a case mapped to someone
+    else (``{chb21: chb01, chb01: chb21}`` would split one person in two)."""
+    for case, patient in patients.items():
+        further = patients.get(patient, patient)
+        if further != patient:
+            raise ValueError(
+                f"patients: {case} -> {patient}, but {patient} -> {further}: map every case of a "
+                f"person to one patient id"
+            )
