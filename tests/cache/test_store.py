@@ -132,20 +132,19 @@ def test_windows_are_views_and_counted_per_block(case_cache):
     assert len(feats) == len(idx) and np.isfinite(feats.drop(columns="window").to_numpy()).all()
 
 
+def one_block(n_samples: int) -> pd.DataFrame:
+    """The block table of a signal that is one file from time 0."""
+    return pd.DataFrame(
+        {"file": ["f"], "offset": [0], "n_samples": [n_samples], "start_sec": [0.0], "segment": [0]}
+    )
+
+
 def test_bad_window_flags():
     x = np.random.default_rng(0).normal(0, 20, (18, 256 * 60)).astype(np.float32)
     x[3, 256 * 12 : 256 * 13] = 0.0  # a flat channel for one second
     x[5, 256 * 31] = 900.0  # a pop
     x[0, 256 * 47] = np.nan
-    blocks = pd.DataFrame(
-        {
-            "file": ["f"],
-            "offset": [0],
-            "n_samples": [x.shape[1]],
-            "start_sec": [0.0],
-            "segment": [0],
-        }
-    )
+    blocks = one_block(x.shape[1])
     flags = bad_windows(x, blocks, SF, WindowParams(flat_uv_thresh=1.0))
     starts = np.arange(len(flags)) * 5
     covers = lambda t: (starts <= t) & (starts + 10 > t)  # noqa: E731
@@ -298,15 +297,7 @@ def test_a_one_second_dropout_is_flat_at_any_rate():
     rng = np.random.default_rng(3)
     x = (rng.standard_normal((18, 60 * sf)) * 20).astype(np.float16)
     x[:, 25 * sf : 26 * sf] = 0  # one second flat, from 25 s
-    blocks = pd.DataFrame(
-        {
-            "file": ["f"],
-            "offset": [0],
-            "n_samples": [x.shape[1]],
-            "start_sec": [0.0],
-            "segment": [0],
-        }
-    )
+    blocks = one_block(x.shape[1])
     flags = bad_windows(x, blocks, sf, WindowParams(w_sec=20, step_sec=10))
     starts = np.arange(len(flags)) * 10
     holds = (starts <= 25) & (starts + 20 >= 26)
