@@ -8,10 +8,19 @@ configfile: f"{workflow.basedir}/workflow_config.yaml"
 
 
 include: "rules/common.smk"
-include: "rules/chbmit.smk"
-include: "rules/cache.smk"
-include: "rules/models.smk"
-include: "rules/evaluate.smk"
+include: "rules/download.smk"
+
+
+if DATASET_ERROR:
+
+    include: "rules/no_dataset.smk"
+
+else:
+
+    include: "rules/chbmit.smk"
+    include: "rules/cache.smk"
+    include: "rules/models.smk"
+    include: "rules/evaluate.smk"
 
 
 report: "report/workflow.rst"
@@ -21,3 +30,12 @@ rule all:
     default_target: True
     input:
         all_targets,
+
+
+onsuccess:
+    # Imported here: pandas is not needed at parse time.
+    from preictal.cache.tables import exclusions_note
+
+    note = exclusions_note(layout.EXCLUSIONS)
+    if note:
+        logger.warning(note)

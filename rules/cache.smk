@@ -76,7 +76,7 @@ rule features_case:
 rule label_case:
     input:
         windows=layout.WINDOWS,
-        files=layout.FILES,
+        blocks=layout.BLOCKS,
         seizures=layout.SEIZURES,
     output:
         labels=layout.LABELS,
@@ -165,3 +165,26 @@ rule cache_figures:
         code=script_code("cache_figures"),
     script:
         "../scripts/cache_figures.py"
+
+
+rule exclusions:
+    input:
+        files=expand(layout.FILES, case=CASES),
+        montages=expand(layout.MONTAGE, case=CASES),
+    output:
+        report(
+            layout.EXCLUSIONS,
+            caption="../report/exclusions.rst",
+            category="Dataset",
+            labels={"table": "excluded inputs"},
+        ),
+    log:
+        "logs/exclusions.log",
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        cases=CASES,
+        data_source=DATA_SOURCE,
+        code=script_code("exclusions"),
+    script:
+        "../scripts/exclusions.py"

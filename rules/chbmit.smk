@@ -1,5 +1,5 @@
-# Data: the synthetic CHB-MIT-like dataset (lib/preictal/synthetic/), the CHB-MIT download,
-# each case's index and timeline, and the dataset verification (lib/preictal/chbmit/).
+# Data: the synthetic CHB-MIT-like dataset (lib/preictal/synthetic/), each case's index and
+# timeline, and the dataset verification (lib/preictal/chbmit/).
 
 
 if SYNTHETIC:
@@ -27,22 +27,6 @@ if SYNTHETIC:
             "../scripts/synthetic_dataset.py"
 
 
-rule download_chbmit:
-    output:
-        report="results/dataset/download_report.json",
-    log:
-        "logs/download_chbmit.log",
-    conda:
-        "../envs/pipeline.yaml"
-    threads: 4
-    params:
-        dest=config["data_root"],
-        synthetic=SYNTHETIC,
-        download=config["download"],
-    script:
-        "../scripts/download_chbmit.py"
-
-
 rule index_case:
     input:
         unpack(case_raw_inputs),
@@ -59,6 +43,7 @@ rule index_case:
         patients=config["patients"],
         timeline=config["timeline"],
         data_source=DATA_SOURCE,
+        raw_files=case_raw_fingerprint,
         code=script_code("index_case"),
     script:
         "../scripts/index_case.py"

@@ -34,12 +34,13 @@ rule evaluate_fold:
 
 rule aggregate_split:
     input:
-        lambda wc: expand(
+        folds=lambda wc: expand(
             layout.EVAL_RESULTS,
             split=wc.split,
             fold=FOLDS,
             model=config["models"],
         ),
+        exclusions=layout.EXCLUSIONS,
     output:
         results=report(
             layout.SPLIT_RESULTS,
@@ -112,6 +113,7 @@ rule final_summary:
             split=config["splits"]["modes"],
             fold=FOLDS,
         ),
+        exclusions=layout.EXCLUSIONS,
     output:
         summary_results=report(
             "results/summary_results.csv",

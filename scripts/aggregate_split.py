@@ -10,8 +10,9 @@ from preictal.evaluate.aggregate import summarise
 from preictal.io import atomic_path
 
 p = snakemake.params
-results = pd.concat(map(pd.read_csv, snakemake.input), ignore_index=True)
+results = pd.concat(map(pd.read_csv, snakemake.input.folds), ignore_index=True)
 summary = summarise(results, alpha=p.alpha, n_boot=p.n_boot, seed=p.seed)
+summary["excluded_input_files"] = len(pd.read_csv(snakemake.input.exclusions))
 for table, path in ((results, snakemake.output.results), (summary, snakemake.output.summary)):
     with atomic_path(path) as tmp:
         table.to_csv(tmp, index=False)

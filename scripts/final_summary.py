@@ -41,7 +41,14 @@ with atomic_path(o.calibration) as tmp:
     calibration.to_csv(tmp, index=False)
 write_text(
     o.final_summary,
-    final_summary_md(splits, p.data_source, LabelParams(**p.labels), p.alpha, p.selection_fah),
+    final_summary_md(
+        splits,
+        p.data_source,
+        LabelParams(**p.labels),
+        p.alpha,
+        p.selection_fah,
+        exclusions=pd.read_csv(i.exclusions),
+    ),
 )
 append_metrics_row(
     p.metrics_log, metrics_row(snakemake.config, p.data_source, splits, p.selection_fah)

@@ -19,5 +19,7 @@ files, seizures = build_case_index(
     params=TimelineParams(**snakemake.params.timeline),
 )
 meta = {"data_source": snakemake.params.data_source, "case": case}
-write_parquet(snakemake.output.files, files, metadata=meta)
+write_parquet(
+    snakemake.output.files, files, metadata={**meta, "ignored_edfs": files.attrs["ignored_edfs"]}
+)
 write_parquet(snakemake.output.seizures, seizures, metadata=meta)

@@ -11,11 +11,11 @@ from preictal.labels import LabelParams, label_windows, seizure_ledger
 
 params = LabelParams(**snakemake.params.labels)
 windows = pd.read_parquet(snakemake.input.windows)
-files = pd.read_parquet(snakemake.input.files)
+blocks = pd.read_parquet(snakemake.input.blocks)
 seizures = pd.read_parquet(snakemake.input.seizures)
 labels = label_windows(windows, seizures, params)
 labels.insert(0, "window", windows.window.to_numpy())
-ledger = seizure_ledger(files, seizures, labels, params)
+ledger = seizure_ledger(blocks, seizures, labels, params)  # what was cached, not listed
 meta = {"data_source": snakemake.params.data_source, "labels": snakemake.params.labels}
 write_parquet(snakemake.output.labels, labels, metadata=meta)
 write_parquet(snakemake.output.seizures, ledger, metadata=meta)

@@ -131,14 +131,16 @@ def recorded_overlap(intervals: pd.DataFrame, lo: float, hi: float) -> float:
 
 
 def seizure_ledger(
-    files: pd.DataFrame,
+    recorded: pd.DataFrame,
     seizures: pd.DataFrame,
     labels: pd.DataFrame | None,
     params: LabelParams,
 ) -> pd.DataFrame:
     """One row per seizure: lead status, how much of its preictal period was recorded, its
     preictal window count, and whether it can be scored (a lead seizure with at least
-    ``min_preictal_recorded`` of its preictal period on record)."""
+    ``min_preictal_recorded`` of its preictal period on record). ``recorded`` holds the spans
+    with data (start_sec, end_sec, segment): the workflow passes the cached blocks, so a file
+    excluded from the cache (missing, or its channels unusable) counts as not recorded."""
     rows = []
     sz = seizures.reset_index(drop=True)
     sop_sec = params.sop_sec
@@ -146,10 +148,9 @@ def seizure_ledger(
         same = sz[(sz.segment == s.segment) & (sz.onset_sec < s.onset_sec)]
         since_prev = float(s.onset_sec - same.end_sec.max()) if len(same) else np.inf
         lead = since_prev >= params.lead_min * 60
-        seg_files = files[files.segment == s.segment]
         lo, hi = s.onset_sec - params.preictal_sec, s.onset_sec - params.sph_sec
-        recorded = recorded_overlap(seg_files, lo, hi)
-        fraction = recorded / sop_sec if sop_sec > 0 else 0.0
+        on_record = recorded_overlap(recorded[recorded.segment == s.segment], lo, hi)
+        fraction = on_record / sop_sec if sop_sec > 0 else 0.0
         n_pre = int((labels.seizure == i).sum()) if labels is not None else -1
         reasons = []
         if not lead:
@@ -173,7 +174,7 @@ def seizure_ledger(
                 "segment": s.segment,
                 "lead": bool(lead),
                 "min_since_previous": since_prev / 60 if np.isfinite(since_prev) else np.nan,
-                "preictal_recorded_sec": recorded,
+                "preictal_recorded_sec": on_record,
                 "preictal_recorded_fraction": fraction,
                 "n_preictal_windows": n_pre,
                 "scorable": bool(lead and fraction >= params.min_preictal_recorded),

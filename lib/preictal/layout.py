@@ -22,6 +22,9 @@ FEATURES = "results/cache/{case}/features.parquet"
 LABELS = "results/labels/{case}.parquet"
 LEDGER = "results/labels/{case}_seizures.parquet"
 
+# Per run: input files that no result uses, with why.
+EXCLUSIONS = "results/dataset/exclusions.csv"
+
 # Per fold and model: split, training, evaluation.
 SPLIT = "results/folds/{split}/{fold}/split.parquet"
 SPLIT_MANIFEST = "results/folds/{split}/{fold}/split.json"

@@ -74,6 +74,13 @@ def test_outputs_and_data_source(done):
     ]
     assert "Data source: synthetic" in (done / "results/dataset/verification.md").read_text()
     assert (done / "results/dataset/timeline.png").stat().st_size > 10_000
+    # No input was excluded, and the tables and the final summary say so.
+    assert pd.read_csv(done / "results/dataset/exclusions.csv").empty
+    for split in ("loso", "within"):
+        summary = pd.read_csv(done / f"results/{split}_summary.csv")
+        assert summary.excluded_input_files.eq(0).all()
+    final = (done / "results/final_summary.md").read_text()
+    assert "## Excluded inputs\n\nNone: every input file was used." in final
 
 
 def test_fold_outputs(done):
@@ -276,10 +283,12 @@ def test_rerun_scope(done, tmp_path):
         ),
         # The report's choice of figures redraws the figures only.
         ({"report": {"figures_model": "logreg"}}, {"evaluation_figures", "all"}),
-        # A filter setting: the cache and everything after it, not the index or the data.
+        # A filter setting: the cache and everything after it (the exclusions table reads the
+        # montage ledger the cache rewrites), not the index or the data.
         (
             {"preprocess": {"l_freq": 1.0}},
-            {"preprocess_case", "windows_case", "features_case", "label_case"} | CACHE_AGGREGATES,
+            {"preprocess_case", "windows_case", "features_case", "label_case", "exclusions"}
+            | CACHE_AGGREGATES,
         ),
     ],
 )
@@ -375,6 +384,27 @@ def test_config_errors_are_clear(tmp_path, config, message):
     proc = snakemake(tmp_path, "--dry-run", config=config, check=False)
     assert proc.returncode != 0
     assert message in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"cases": ["chb09"]}, "cases: chb09 not in synthetic.cases"),
+        ({"data_root": "/no/such/folder"}, "data_root /no/such/folder: folder not found"),
+        ({"patients": {"chb21": "chb09"}}, "patients: chb21 -> chb09, but synthetic.cases"),
+    ],
+)
+@pytest.mark.parametrize("target", ["results/loso_summary.csv", "results/cache/chb01/signal.npy"])
+def test_dataset_errors_for_explicit_targets(tmp_path, config, message, target):
+    """The README's main target (and any other) gets the dataset's error before a job runs, as
+    the default target does; only the download can run without a dataset."""
+    proc = snakemake(tmp_path, "--dry-run", target, config=config, check=False)
+    assert proc.returncode != 0
+    assert message in proc.stdout + proc.stderr
+    assert "Traceback (most recent call last)" not in proc.stdout + proc.stderr
+    if "data_root" in config:
+        download = snakemake(tmp_path, "--dry-run", "download_chbmit", config=config)
+        assert "download_chbmit" in download.stdout
 
 
 def test_bad_edf_fails_its_case_only(done, tmp_path):

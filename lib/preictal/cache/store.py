@@ -221,10 +221,18 @@ def build_case_cache(
         rates = {header.sampling_rates_hz[i] for i in plan.source_channels}
         ledger_row = {**row, **plan.ledger(), "sfreq_hz": min(rates) if rates else np.nan}
         if not plan.excluded and len(rates) != 1:
-            ledger_row.update(excluded=True, reason=f"canonical channels differ in rate: {rates}")
+            ledger_row.update(
+                excluded=True,
+                reason="canonical channels differ in rate: "
+                + ", ".join(f"{r:g}" for r in sorted(rates))
+                + " Hz",
+            )
         ledger.append(ledger_row)
         if not ledger_row["excluded"]:
             plans[f.file] = (path, plan, header)
+    for r in ledger:
+        if r["excluded"]:
+            log.warning("%s: excluded from the cache: %s", edf_dir / r["file"], r["reason"])
 
     sf = params.target_sfreq
     n_samples = {name: round(h.duration_sec * sf) for name, (_, _, h) in plans.items()}

@@ -1,4 +1,5 @@
-"""Tables about the per-case cache: window counts, cache size, channel consistency."""
+"""Tables about the per-case cache: excluded inputs, window counts, cache size, channel
+consistency."""
 
 from __future__ import annotations
 
@@ -10,6 +11,48 @@ import numpy as np
 import pandas as pd
 
 from preictal.signal.montage import CANONICAL_CHANNELS
+
+EXCLUSION_COLUMNS = ["case", "file", "stage", "reason"]
+
+
+def exclusions_table(
+    cases: Sequence[str], files: Sequence[str | Path], montages: Sequence[str | Path]
+) -> pd.DataFrame:
+    """Every input file of the run that no result uses, with why: EDFs on disk that neither the
+    summary nor RECORDS names (stage ``index``, from the index's metadata) and files of the
+    timeline left out of the cache (stage ``preprocess``: not on disk, a canonical channel
+    missing or at another rate, from the montage ledger)."""
+    from preictal.io import read_parquet_metadata
+
+    rows = []
+    for case, files_path, montage_path in zip(cases, files, montages, strict=True):
+        for name in read_parquet_metadata(files_path).get("ignored_edfs", []):
+            rows.append(
+                {
+                    "case": case,
+                    "file": name,
+                    "stage": "index",
+                    "reason": "on disk but in neither the summary nor RECORDS",
+                }
+            )
+        ledger = pd.read_parquet(montage_path)
+        for r in ledger[ledger.excluded.astype(bool)].itertuples():
+            rows.append({"case": case, "file": r.file, "stage": "preprocess", "reason": r.reason})
+    return pd.DataFrame(rows, columns=EXCLUSION_COLUMNS)
+
+
+def exclusions_note(path: str | Path) -> str | None:
+    """The line a finished run prints when its exclusions table lists any input file."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    table = pd.read_csv(path)
+    if table.empty:
+        return None
+    return (
+        f"{len(table)} input file(s) excluded ({', '.join(sorted(set(table.case)))}): see {path} "
+        f"and the WARNING lines of the jobs' logs"
+    )
 
 
 def window_counts(case: str, windows: pd.DataFrame, labels: pd.DataFrame) -> dict:

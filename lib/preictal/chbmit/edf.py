@@ -1,7 +1,8 @@
 """EDF header reader: the fixed 256-byte header plus the per-signal fields (EDF spec, Kemp 1992).
 
 Only the header is read, so checking hundreds of hour-long files costs milliseconds. The file size
-is checked against the header, which catches truncated downloads. Tested against edfio and MNE.
+must equal what the header promises (a truncated download, or bytes appended to a file, is an
+error), and every number field must lie in the range the spec allows. Tested against edfio and MNE.
 """
 
 from __future__ import annotations
@@ -52,10 +53,48 @@ class EdfHeader:
         return self.start_time.replace(".", ":")
 
 
-def _field(raw: bytes, path: Path, what: str) -> str:
+def _field(raw: bytes) -> str:
     # The spec says ASCII, but writers put 'µV' (0xB5) in the physical dimension: read Latin-1,
     # which decodes any byte, so that the number fields fail on their own terms if garbled.
     return raw.decode("latin-1").strip()
+
+
+def _number(raw: bytes, path: Path, what: str, kind: type = int) -> int | float:
+    text = _field(raw)
+    try:
+        return kind(text)
+    except ValueError:
+        raise EdfError(f"{path}: header field '{what}' is {text!r}, not a number") from None
+
+
+def _check_fields(
+    path, n_records, record_duration, labels, samples, dig_min, dig_max, phys_min, phys_max
+) -> None:
+    """The header's numbers within the ranges the EDF spec allows, each error naming its field."""
+    if n_records < 0:
+        raise EdfError(
+            f"{path}: header field 'number of data records' is {n_records}: unknown (-1), the "
+            f"file was not closed"
+        )
+    if record_duration <= 0:
+        raise EdfError(
+            f"{path}: header field 'duration of a data record' is {record_duration:g} s, not "
+            f"positive"
+        )
+    for i, label in enumerate(labels):
+        where = f"{path}: signal {i + 1} ({label!r})"
+        if samples[i] <= 0:
+            raise EdfError(
+                f"{where}: header field 'number of samples in each data record' is {samples[i]}, "
+                f"not positive"
+            )
+        if not -32768 <= dig_min[i] < dig_max[i] <= 32767:
+            raise EdfError(
+                f"{where}: digital minimum/maximum {dig_min[i]:g}/{dig_max[i]:g}, expected "
+                f"-32768 <= min < max <= 32767"
+            )
+        if phys_min[i] == phys_max[i]:
+            raise EdfError(f"{where}: physical minimum equals physical maximum ({phys_min[i]:g})")
 
 
 def read_edf_header(path: str | Path) -> EdfHeader:
@@ -71,49 +110,53 @@ def read_edf_header(path: str | Path) -> EdfHeader:
                 )
             if fixed[:8].strip() != b"0":
                 raise EdfError(f"{path}: not an EDF file (version field {fixed[:8]!r})")
-            start_date = _field(fixed[168:176], path, "startdate")
-            start_time = _field(fixed[176:184], path, "starttime")
-            header_bytes = int(_field(fixed[184:192], path, "header bytes"))
-            n_records = int(_field(fixed[236:244], path, "number of data records"))
-            record_duration = float(_field(fixed[244:252], path, "record duration"))
-            ns = int(_field(fixed[252:256], path, "number of signals"))
-            rest = fh.read(ns * 256)
+            start_date = _field(fixed[168:176])
+            start_time = _field(fixed[176:184])
+            header_bytes = _number(fixed[184:192], path, "number of bytes in header")
+            n_records = _number(fixed[236:244], path, "number of data records")
+            record_duration = _number(fixed[244:252], path, "duration of a data record", float)
+            ns = _number(fixed[252:256], path, "number of signals")
+            rest = fh.read(max(ns, 0) * 256)
     except OSError as exc:
         raise EdfError(f"{path}: cannot read EDF: {exc}") from exc
-    except ValueError as exc:
-        if isinstance(exc, EdfError):
-            raise
-        raise EdfError(f"{path}: malformed EDF header: {exc}") from exc
-    if len(rest) < ns * 256 or header_bytes != 256 * (ns + 1):
-        raise EdfError(f"{path}: truncated or malformed EDF header ({ns} signals declared)")
+    if ns <= 0:
+        raise EdfError(f"{path}: header field 'number of signals' is {ns}, expected at least 1")
+    if header_bytes != 256 * (ns + 1):
+        raise EdfError(
+            f"{path}: header field 'number of bytes in header' is {header_bytes}, expected "
+            f"{256 * (ns + 1)} for {ns} signals"
+        )
+    if len(rest) < ns * 256:
+        raise EdfError(f"{path}: truncated EDF header ({ns} signals declared)")
 
-    def column(offset: int, width: int) -> list[str]:
+    def column(offset: int, width: int) -> list[bytes]:
         start = offset * ns
+        return [rest[start + i * width : start + (i + 1) * width] for i in range(ns)]
+
+    def numbers(offset: int, what: str, kind: type = float) -> list:
         return [
-            _field(rest[start + i * width : start + (i + 1) * width], path, "signal field")
-            for i in range(ns)
+            _number(raw, path, f"{what} of signal {i + 1}", kind)
+            for i, raw in enumerate(column(offset, 8))
         ]
 
-    labels = column(0, 16)
-    dims = column(16 + 80, 8)
-    try:
-        samples = [int(x) for x in column(16 + 80 + 8 + 8 * 4 + 80, 8)]
-        phys_min, phys_max, dig_min, dig_max = (
-            [float(x) for x in column(16 + 80 + 8 + 8 * k, 8)] for k in range(4)
+    labels = [_field(raw) for raw in column(0, 16)]
+    dims = [_field(raw) for raw in column(16 + 80, 8)]
+    phys_min, phys_max, dig_min, dig_max = (
+        numbers(16 + 80 + 8 + 8 * k, what)
+        for k, what in enumerate(
+            ("physical minimum", "physical maximum", "digital minimum", "digital maximum")
         )
-    except EdfError:
-        raise
-    except ValueError as exc:
-        raise EdfError(f"{path}: malformed EDF signal header: {exc}") from exc
-    if n_records < 0:
-        raise EdfError(f"{path}: number of data records is unknown (-1); the file was not closed")
-    if record_duration <= 0:
-        raise EdfError(f"{path}: record duration {record_duration} s is not positive")
+    )
+    samples = numbers(16 + 80 + 8 + 8 * 4 + 80, "number of samples in each data record", int)
+    _check_fields(
+        path, n_records, record_duration, labels, samples, dig_min, dig_max, phys_min, phys_max
+    )
     expected = header_bytes + n_records * sum(samples) * 2
-    if size < expected:
+    if size != expected:
+        problem = "truncated EDF" if size < expected else "EDF longer than its header says"
         raise EdfError(
-            f"{path}: truncated EDF: {size} bytes on disk, header promises {expected} "
-            f"({n_records} records of {record_duration:g} s)"
+            f"{path}: {problem}: {size} bytes on disk, header promises {expected} "
+            f"({n_records} records of {record_duration:g} s, {sum(samples)} samples per record)"
         )
     for text, name in ((start_time, "starttime"), (start_date, "startdate")):
         parts = text.split(".")

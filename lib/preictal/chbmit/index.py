@@ -32,7 +32,8 @@ def build_case_index(
     ``edfs`` are the case's EDFs on disk; their headers are checked against the summary. EDFs that
     the summary omits but PhysioNet's RECORDS lists (chb24 lists only its seizure files) join the
     timeline without seizures; one that RECORDS-WITH-SEIZURES lists is an error, since its seizures
-    would have no times.
+    would have no times. EDFs that no list names are excluded (``files.attrs["ignored_edfs"]``),
+    and files listed but not on disk stay on the timeline without data; both are logged at WARNING.
     """
     parsed = parse_summary(summary, case)
     on_disk = {Path(p).name: Path(p) for p in edfs}
@@ -52,8 +53,12 @@ def build_case_index(
                 f"summary {summary}, so its seizures have no times"
             )
     unlisted = [n for n in extra if n not in in_records]
-    if unlisted:
-        log.warning("%s: EDFs on disk in neither summary nor RECORDS, ignored: %s", case, unlisted)
+    for name in unlisted:
+        log.warning("%s: on disk but in neither the summary nor RECORDS: excluded", on_disk[name])
+    for name in sorted(listed - set(on_disk)):
+        log.warning(
+            "%s: listed in %s but not on disk: excluded", Path(summary).parent / name, summary
+        )
     files, seizures = build_timeline(
         parsed,
         headers,
@@ -61,6 +66,8 @@ def build_case_index(
         extra_files=[n for n in extra if n in in_records],
         params=params,
     )
+    # The run-level exclusions table (results/dataset/exclusions.csv) lists these.
+    files.attrs["ignored_edfs"] = unlisted
     log.info(
         "%s: %d files, %d seizures, %.1f h recorded, %d segment(s)",
         case,

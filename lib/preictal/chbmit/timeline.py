@@ -113,6 +113,10 @@ def build_timeline(
         header = headers.get(name)
         clock_start = sfile.start_clock_sec if sfile else None
         summary_duration = _duration(sfile) if sfile else None
+        if header is not None and sfile is not None:
+            contradictions = header_contradictions(header, sfile, summary.sampling_rate_hz)
+            if contradictions:
+                raise TimelineError(f"{header.path}: {contradictions[0]}")
         if header is not None and clock_start is not None:
             _check_header(summary.path, sfile, header, summary_duration, params)
         if clock_start is None and header is not None:
@@ -172,6 +176,27 @@ def build_timeline(
 def _common_rate(header: EdfHeader) -> float:
     rates = set(header.sampling_rates_hz)
     return rates.pop() if len(rates) == 1 else math.nan
+
+
+def header_contradictions(
+    header: EdfHeader, sfile: SummaryFile, sampling_rate_hz: float | None
+) -> list[str]:
+    """Where an EDF header contradicts its summary entry: a sampling rate shared by all channels
+    that is not the summary's (channels at mixed rates are left to the montage, which excludes the
+    file if a canonical channel is among them), or another number of channels."""
+    problems = []
+    rates = set(header.sampling_rates_hz)
+    if sampling_rate_hz is not None and len(rates) == 1 and rates != {sampling_rate_hz}:
+        problems.append(
+            f"EDF header sampling rate {rates.pop():g} Hz on every channel, but the summary "
+            f"says Data Sampling Rate {sampling_rate_hz:g} Hz"
+        )
+    if len(header.labels) != len(sfile.channels):
+        problems.append(
+            f"EDF header has {len(header.labels)} signals, but the summary (line {sfile.line}) "
+            f"lists {len(sfile.channels)} channels for this file"
+        )
+    return problems
 
 
 def _check_header(

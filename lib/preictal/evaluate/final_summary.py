@@ -92,9 +92,11 @@ def final_summary_md(
     label_params: LabelParams,
     alpha: float,
     selection_fah: float,
+    exclusions: pd.DataFrame | None = None,
 ) -> str:
     """``final_summary.md`` from ``{split: (results, summary)}``. The best configuration is chosen
-    at ``selection_fah`` on validation; the headline rows are the targets up to it."""
+    at ``selection_fah`` on validation; the headline rows are the targets up to it. ``exclusions``
+    (the run's excluded input files) are listed under their own heading."""
     lines = [
         "# Final summary",
         "",
@@ -157,7 +159,23 @@ def final_summary_md(
             hard.append(f"{split}: folds skipped (see their manifests): {skipped}.")
     lines += ["## What remains hard", ""]
     lines += [f"- {h}" for h in hard] or ["- Nothing flagged by the tables."]
+    lines += ["", "## Excluded inputs", ""] + _exclusion_lines(exclusions)
     return "\n".join(lines) + "\n"
+
+
+def _exclusion_lines(exclusions: pd.DataFrame | None) -> list[str]:
+    if exclusions is None or exclusions.empty:
+        return ["None: every input file was used."]
+    lines = [
+        f"{len(exclusions)} input file(s) excluded (results/dataset/exclusions.csv); seizures "
+        "whose preictal period lay in them are not scorable.",
+        "",
+        "| case | file | stage | reason |",
+        "| --- | --- | --- | --- |",
+    ]
+    return lines + [
+        f"| {r.case} | {r.file} | {r.stage} | {r.reason} |" for r in exclusions.itertuples()
+    ]
 
 
 def append_metrics_row(path: str | Path, row: Mapping) -> pd.DataFrame:

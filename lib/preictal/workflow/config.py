@@ -29,7 +29,10 @@ def workflow_cases(config: Mapping) -> list[str]:
     """The cases to process: ``cases`` checked against what ``data_root`` holds (or will hold)."""
     if is_synthetic(config):
         spec = synthetic_spec(config)
-        return resolve_cases(config["cases"], spec.cases, f"synthetic.cases {list(spec.cases)}")
+        where = f"synthetic.cases {list(spec.cases)}"
+        cases = resolve_cases(config["cases"], spec.cases, where)
+        check_patient_ids(config["patients"], cases, spec.cases, where)
+        return cases
     root = Path(config["data_root"])
     if not root.is_dir():
         raise DatasetError(
@@ -44,7 +47,25 @@ def workflow_cases(config: Mapping) -> list[str]:
                     f"{root / case}: no summary {case}-summary.txt, so its files and seizures "
                     f"are unknown"
                 )
-    return resolve_cases(config["cases"], available_cases(root), f"data_root {root}")
+    available = available_cases(root)
+    cases = resolve_cases(config["cases"], available, f"data_root {root}")
+    check_patient_ids(config["patients"], cases, available, f"data_root {root}")
+    return cases
+
+
+def check_patient_ids(
+    patients: Mapping[str, str], cases: Sequence[str], available: Sequence[str], where: str
+) -> None:
+    """A case of the run that ``patients`` maps elsewhere must map to a case of the dataset (a
+    patient is named after its first case, as chb21 -> chb01): a typo would make a patient, and a
+    fold, of its own."""
+    for case in cases:
+        patient = patients.get(case, case)
+        if patient not in available:
+            raise DatasetError(
+                f"patients: {case} -> {patient}, but {where} holds no case {patient} (a patient "
+                f"id is the name of the person's first case, e.g. chb21 -> chb01)"
+            )
 
 
 def case_summary_path(config: Mapping, case: str) -> Path:
@@ -85,6 +106,22 @@ def dataset_source(config: Mapping) -> dict:
     if is_synthetic(config):
         return source_record(synthetic_spec(config), config["data_root"])
     return data_source(config["data_root"])
+
+
+def files_fingerprint(paths: Sequence[str | Path]) -> str:
+    """Digest of the names, sizes and modification times of ``paths`` (``absent`` for a missing
+    one): a param of the rules that read a real dataset, whose files are ``ancient()`` inputs, so
+    that replacing or fixing a file reruns its case while a copy that keeps times (``cp -p``,
+    ``rsync -a``) does not."""
+    digest = hashlib.sha256()
+    for path in sorted(str(p) for p in paths):
+        try:
+            st = Path(path).stat()
+            stamp = f"{st.st_size}:{st.st_mtime_ns}"
+        except FileNotFoundError:
+            stamp = "absent"
+        digest.update(f"{Path(path).name}={stamp}\n".encode())
+    return digest.hexdigest()[:16]
 
 
 def code_hash(*paths: str | Path) -> str:
@@ -198,9 +235,13 @@ def check_config(config: Mapping) -> None:
         )
     check_signal_config(config["preprocess"], config["windows"])
     check_patients(config["patients"])
-    for section, kind in (("labels", "LabelParams"), ("alarms", "AlarmParams")):
+    # Imported here: the typed parameters pull numpy and pandas, not needed for the rest.
+    from preictal.alarms.postprocess import AlarmParams
+    from preictal.labels import LabelParams
+
+    for section, params_class in (("labels", LabelParams), ("alarms", AlarmParams)):
         try:
-            _params_class(kind)(**config[section])
+            params_class(**config[section])
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{section}: {exc}") from None
     for group in ("losses", "sweep"):
@@ -211,16 +252,6 @@ def check_config(config: Mapping) -> None:
         from preictal.models.fusion.window import check_input
 
         check_input(config["preprocess"]["target_sfreq"], config["windows"]["w_sec"])
-
-
-def _params_class(kind: str):
-    if kind == "LabelParams":
-        from preictal.labels import LabelParams
-
-        return LabelParams
-    from preictal.alarms.postprocess import AlarmParams
-
-    return AlarmParams
 
 
 def check_signal_config(preprocess: Mapping, windows: Mapping) -> None:
