@@ -1,4 +1,5 @@
-"""Replay the EEG of a fold with its risk score and alarms: `streamlit run app/app.py`.
+"""Replay the EEG of a fold with its risk score and alarms: `preictal-app` (from any folder), or
+`streamlit run app/app.py` from the repository root.
 
 Reads only `results/` (or the folder in PREICTAL_RESULTS, or `-- --results DIR`), writes nothing,
 loads no pickles. The logic lives in `preictal.replay`; this file only lays it out.
@@ -20,6 +21,7 @@ import pandas as pd
 import streamlit as st
 
 from preictal.alarms.postprocess import AlarmParams
+from preictal.app_server import exposing_defaults, exposure_warning
 from preictal.labels import LabelParams
 from preictal.replay import (
     RUN_COMMAND,
@@ -176,12 +178,17 @@ def threshold_controls(points: pd.DataFrame, stops: np.ndarray) -> float:
 
 
 def replay_controls(t_lo: float, t_hi: float) -> None:
-    """Play / pause, speed, and a cursor slider. ``cursor`` is plain state that the replay
-    advances; the slider (``cursor_slider``) shows it and moves it by hand."""
+    """Play / pause, speed and, while paused, a slider that seeks. ``cursor`` is plain state
+    that the replay advances; the player shows it.
+
+    The seek slider is off the page while playing. The browser sends every widget's value with
+    each replay tick it asks for, and a tick asked for just before Pause can run after it: a
+    slider kept on the page would send its value from before Play, streamlit would take the
+    difference from the cursor that Pause wrote into it for a seek, and the cursor would jump back
+    to where Play started. A slider that is not on the page has no value to send late."""
     if st.session_state.get("cursor") is None or not t_lo <= st.session_state.cursor <= t_hi:
         st.session_state.cursor = t_lo
     st.session_state.setdefault("playing", False)
-    st.session_state.cursor_slider = float(st.session_state.cursor)  # before the widget exists
     c1, c2, c3 = st.columns([1, 2, 4])
     c1.button(
         "Pause" if st.session_state.playing else "Play",
@@ -189,24 +196,29 @@ def replay_controls(t_lo: float, t_hi: float) -> None:
         on_click=lambda: st.session_state.update(playing=not st.session_state.playing),
     )
     c2.select_slider("Speed (x)", options=SPEEDS, value=60, key="speed")
+    if st.session_state.playing:
+        return
+    st.session_state.cursor_slider = float(st.session_state.cursor)  # before the widget exists
     c3.slider(
-        "Cursor (s on the timeline)",
-        t_lo,
-        t_hi,
-        step=5.0,
-        key="cursor_slider",
-        on_change=lambda: st.session_state.update(cursor=st.session_state.cursor_slider),
+        "Cursor (s on the timeline)", t_lo, t_hi, step=5.0, key="cursor_slider", on_change=seek
     )
 
 
-def advance(t_hi: float) -> None:
-    """One replay tick: the cursor moves speed x TICK_SEC seconds; it stops at the end."""
-    if st.session_state.playing:
-        st.session_state.cursor = min(
-            t_hi, st.session_state.cursor + st.session_state.speed * TICK_SEC
-        )
-        if st.session_state.cursor >= t_hi:
-            st.session_state.playing = False
+def seek() -> None:
+    # A value that comes in while playing is from a page rendered before Play, sent with a tick
+    # the browser asked for before Play's page arrived: not a seek.
+    if not st.session_state.playing:
+        st.session_state.cursor = st.session_state.cursor_slider
+
+
+def advance(t_hi: float) -> bool:
+    """One replay tick: the cursor moves speed x TICK_SEC seconds. True when this tick reached
+    the end and stopped the replay."""
+    if not st.session_state.playing:
+        return False
+    st.session_state.cursor = min(t_hi, st.session_state.cursor + st.session_state.speed * TICK_SEC)
+    st.session_state.playing = st.session_state.cursor < t_hi
+    return not st.session_state.playing
 
 
 def draw(
@@ -280,7 +292,12 @@ def _broken_at_gaps(risk: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def metrics_panel(
-    summary: dict, whole: dict, points: pd.DataFrame, part: str, threshold: float
+    summary: dict,
+    whole: dict,
+    points: pd.DataFrame,
+    part: str,
+    threshold: float,
+    params: AlarmParams,
 ) -> None:
     st.subheader("Metrics at this threshold")
     c = st.columns(5)
@@ -294,7 +311,8 @@ def metrics_panel(
         f"({summary['n_true_alarms']} true, {summary['n_false_alarms']} false); whole {part} part: "
         f"FAH {_fmt(whole['fah'])}, sensitivity {_fmt(whole['sensitivity'])} "
         f"({whole['n_caught']}/{whole['n_seizures_scored']} seizures). Threshold "
-        f'<span id="app-threshold">{threshold!r}</span>.',
+        f'<span id="app-threshold">{threshold!r}</span>; post-processing: '
+        f'<span id="app-postprocessing">{_postprocessing(params)}</span>.',
         unsafe_allow_html=True,
     )
     st.caption(
@@ -305,6 +323,23 @@ def metrics_panel(
     st.dataframe(points[[c for c in cols if c in points]], hide_index=True)
 
 
+def _postprocessing(p: AlarmParams) -> str:
+    smoothing = {
+        "ema": f"EMA alpha {p.ema_alpha:g}",
+        "moving_average": f"moving average of {p.ma_windows} windows",
+        "none": "no smoothing",
+    }[p.smoothing]
+    return ", ".join(
+        [
+            smoothing,
+            f"persistence {p.persistence_k} windows" if p.persistence_k > 1 else "no persistence",
+            f"re-arm below {p.hysteresis:g} x threshold" if p.hysteresis else "no hysteresis",
+            f"refractory {p.refractory_min:g} min" if p.refractory_min else "no refractory period",
+        ]
+        + ([f"risk relative to the previous {p.baseline_min:g} min"] if p.baseline_min else [])
+    )
+
+
 def _fmt(x) -> str:
     return "n/a" if x is None or not np.isfinite(x) else f"{x:.2f}"
 
@@ -312,6 +347,9 @@ def _fmt(x) -> str:
 def main() -> None:
     st.set_page_config(page_title="preictal replay", layout="wide")
     st.title("preictal: EEG replay with risk and alarms")
+    if unset := exposing_defaults():
+        st.error(exposure_warning(unset))
+        st.stop()
     root = str(results_root())
     run, case, part, preds = sidebar_selection(root)
     fold_cases = tuple(sorted(preds.case.unique()))
@@ -342,7 +380,7 @@ def main() -> None:
     file = None if choice == "whole timeline" else choice
     selection, selection_preds = part_evaluator(root, run, part, (case,), params, file)
     alarms, summary = alarms_at(selection, threshold)
-    metrics_panel(summary, whole, points, part, threshold)
+    metrics_panel(summary, whole, points, part, threshold, params)
 
     st.subheader("Replay")
     replay_controls(span[0], span[1])
@@ -350,8 +388,14 @@ def main() -> None:
 
     @st.fragment(run_every=timedelta(seconds=TICK_SEC) if st.session_state.playing else None)
     def player():
-        advance(span[1])
+        if advance(span[1]):
+            st.rerun()  # the whole page: Play instead of Pause, the seek slider, no more ticks
         cursor = st.session_state.cursor
+        if st.session_state.playing:
+            st.progress(
+                (cursor - span[0]) / max(span[1] - span[0], 1e-9),
+                text=f"Playing at {st.session_state.speed}x; pause to seek",
+            )
         view = (max(span[0], cursor - view_len), max(span[0], cursor - view_len) + view_len)
         fig = draw(
             root,

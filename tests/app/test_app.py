@@ -9,13 +9,8 @@ results table.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from preictal.alarms.scoring import PartEvaluator
 from preictal.replay import RUN_COMMAND, Results, Run, part_of
+from tests.test_app_server import LAUNCHER, listening_addresses, serving
 from tests.workflow.test_workflow import BROWSER, snakemake
 
 pytestmark = pytest.mark.workflow
@@ -152,21 +148,57 @@ def test_postprocessing_toggles_recompute_alarms(app, results):
 
 def test_play_pause_and_speed_move_the_cursor(app):
     start = app.session_state["cursor"]
+    end = app.slider(key="cursor_slider").max
     app.select_slider(key="speed").set_value(600).run()
     app.button(key="play").click().run()  # each run of the app is one replay tick in AppTest
     assert app.session_state["playing"]
+    assert "cursor_slider" not in [s.key for s in app.slider]  # no seek slider while playing
+    assert len(app.get("progress")) == 1
     first = app.session_state["cursor"]
     app.run()
-    assert app.session_state["cursor"] == min(first + 600, app.slider(key="cursor_slider").max)
+    assert app.session_state["cursor"] == min(first + 600, end)
     assert first > start
     app.button(key="play").click().run()  # pause
     paused = app.session_state["cursor"]
+    assert app.slider(key="cursor_slider").value == paused  # the seek slider is back, at the cursor
     app.run()
     assert not app.session_state["playing"] and app.session_state["cursor"] == paused
     by_hand = app.slider(key="cursor_slider").min + 600
     app.slider(key="cursor_slider").set_value(by_hand).run()
     assert app.session_state["cursor"] == by_hand
     assert any(f'<span id="app-cursor">{by_hand:.0f}</span>' in m.value for m in app.markdown)
+
+
+def test_late_ticks_do_not_move_the_cursor(app):
+    """The browser asks for each replay tick with the values of the widgets on its page, and the
+    app may run it after the page has changed. In Chromium, a tick run after Pause sent the
+    cursor back to where Play started: it carried the cursor slider of an older page, still at
+    that value, and the app took the difference from the cursor for a seek. Here late ticks are
+    older pages run again with their own widget values (an element's run() runs its page)."""
+    app.select_slider(key="speed").set_value(60).run()  # 60 s a tick: far from the end
+    slider_before_play = app.slider(key="cursor_slider")
+    start = slider_before_play.value
+    app.run()  # a new page to click Play on; slider_before_play keeps its own page
+    app.button(key="play").click().run()
+    page_while_playing = app.button(key="play")
+    app.run()  # a tick
+    # A tick asked for while Play's page was still arriving, with the old slider at start:
+    ticked = app.session_state["cursor"]
+    slider_before_play.set_value(start).run()
+    assert app.session_state["playing"] and app.session_state["cursor"] == ticked + 60
+    app.button(key="play").click().run()  # pause
+    paused = app.session_state["cursor"]
+    page_while_playing.run()  # a tick asked for just before Pause, run after it
+    assert not app.session_state["playing"] and app.session_state["cursor"] == paused
+    assert any(f'<span id="app-cursor">{paused:.0f}</span>' in m.value for m in app.markdown)
+
+
+def test_the_replay_stops_at_the_end(app):
+    end = app.slider(key="cursor_slider").max
+    app.slider(key="cursor_slider").set_value(end - 5).run()
+    app.button(key="play").click().run()  # the tick reaches the end and reruns the page
+    assert not app.session_state["playing"] and app.session_state["cursor"] == end
+    assert app.button(key="play").label == "Play" and app.slider(key="cursor_slider").value == end
 
 
 def test_channels_and_view(app):
@@ -182,48 +214,26 @@ def snapshot(folder: Path) -> dict:
     }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_app_in_headless_chromium(results, tmp_path):
-    """The app served on 127.0.0.1, driven by Debian's chromium: moving the threshold changes the
-    alarm count exactly as the evaluation's scorer says, and no request leaves the host. Fails
-    (never skips) when the browser cannot start."""
+    """The app started by `preictal-app` from another folder, driven by Debian's chromium: it
+    listens on 127.0.0.1 only, moving the threshold changes the alarm count exactly as the
+    evaluation's scorer says, Play and Pause move and hold the cursor, and no request leaves the
+    host. Fails (never skips) when the browser cannot start."""
     assert shutil.which("node"), "node is needed for the browser test (see .ci/run)"
     assert (BROWSER / "node_modules" / "playwright-core").is_dir(), (
         "run npm ci --prefix tests/browser"
     )
     before = snapshot(results)
-    port = free_port()
-    env = {**os.environ, "PREICTAL_RESULTS": str(results), "HOME": str(tmp_path)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", APP, "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    try:
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(120):
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("the app did not start on 127.0.0.1")
+    # Started the documented way, from another folder: the launcher's own settings, no config.
+    with serving([str(LAUNCHER), "--server.fileWatcherType", "none"], tmp_path, results) as port:
+        assert listening_addresses(port) == {"0100007F"}
         proc = subprocess.run(
-            ["node", str(BROWSER / "check_app.js"), url, "40", str(tmp_path), "Refractory period"],
+            ["node", str(BROWSER / "check_app.js"), f"http://127.0.0.1:{port}", "40",
+             str(tmp_path), "Refractory period"],
             capture_output=True, text=True, timeout=600,
         )  # fmt: skip
-        assert proc.returncode == 0, proc.stderr
-        out = json.loads(proc.stdout)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
     assert out["offHost"] == [] and out["errors"] == []
     assert snapshot(results) == before  # the app wrote nothing under results/
     r = Results(results)
