@@ -2,7 +2,70 @@
 # timeline, and the dataset verification (lib/preictal/chbmit/).
 
 
-if SYNTHETIC:
+if TWIN:
+    # The CHB-MIT twin: one rule per case (`snakemake synthetic_twin_chb12` builds one case's
+    # twin), the lists that RECORDS-based indexing needs, and the top level from the cases'
+    # hash lists (no EDF is read twice).
+    for twin_case, paths in TWIN_FILES["cases"].items():
+
+        rule:
+            name:
+                f"synthetic_twin_{twin_case}"
+            output:
+                edfs=paths["edfs"],
+                summary=paths["summary"],
+                part=paths["part"],
+            log:
+                f"logs/synthetic_twin/{twin_case}.log",
+            benchmark:
+                f"results/benchmarks/synthetic_twin/{twin_case}.tsv"
+            conda:
+                "../envs/pipeline.yaml"
+            threads: 8  # capped by --cores
+            resources:
+                mem_mb=lambda wc, threads: 1500 * threads,
+            params:
+                **twin_case_params(twin_case),
+                out_dir=DATA_ROOT,
+                case=twin_case,
+                code=script_code("synthetic_twin_case"),
+            script:
+                "../scripts/synthetic_twin_case.py"
+
+    rule synthetic_twin_lists:
+        output:
+            TWIN_FILES["lists"],
+        log:
+            "logs/synthetic_twin_lists.log",
+        conda:
+            "../envs/pipeline.yaml"
+        params:
+            out_dir=DATA_ROOT,
+            synthetic=config["synthetic"],
+            patients=config["patients"],
+            code=script_code("synthetic_twin_lists"),
+        script:
+            "../scripts/synthetic_twin_lists.py"
+
+    rule synthetic_twin_top_level:
+        input:
+            lists=TWIN_FILES["lists"],
+            parts=[paths["part"] for paths in TWIN_FILES["cases"].values()],
+        output:
+            TWIN_FILES["top_level"],
+        log:
+            "logs/synthetic_twin_top_level.log",
+        conda:
+            "../envs/pipeline.yaml"
+        params:
+            out_dir=DATA_ROOT,
+            synthetic=config["synthetic"],
+            patients=config["patients"],
+            code=script_code("synthetic_twin_top_level"),
+        script:
+            "../scripts/synthetic_twin_top_level.py"
+
+elif SYNTHETIC:
 
     rule synthetic_dataset:
         output:
@@ -20,7 +83,7 @@ if SYNTHETIC:
             mem_mb=lambda wc, threads: 1500 * threads,
         params:
             out_dir=lambda wc, output: Path(output.top_level[0]).parent,
-            synthetic=config["synthetic"],
+            synthetic=PLANTED_PARAMS,
             patients=config["patients"],
             code=script_code("synthetic_dataset"),
         script:

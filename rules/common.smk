@@ -9,6 +9,7 @@ from snakemake.utils import validate
 from preictal import layout
 from preictal.chbmit.errors import DatasetError
 from preictal.synthetic.plan import dataset_paths
+from preictal.synthetic.twin import twin_paths
 from preictal.workflow.config import (
     case_edf_paths,
     case_summary_path,
@@ -37,9 +38,24 @@ except DatasetError as exc:
     # (the Snakefile then includes rules/no_dataset.smk in place of the other stages).
     CASES, DATA_SOURCE, DATASET_ERROR = [], {}, f"config: {exc}"
 SYNTHETIC = is_synthetic(config)
+# The CHB-MIT twin (synthetic.structure: chbmit) is generated case by case (rules/chbmit.smk).
+TWIN = SYNTHETIC and config["synthetic"]["structure"] == "chbmit"
 DATA_ROOT = Path(config["data_root"])
-if SYNTHETIC:
-    SYNTHETIC_FILES = dataset_paths(synthetic_spec(config), DATA_ROOT)
+if SYNTHETIC and not DATASET_ERROR:
+    try:
+        if TWIN:
+            TWIN_FILES = twin_paths(synthetic_spec(config), DATA_ROOT)
+        else:
+            SYNTHETIC_FILES = dataset_paths(synthetic_spec(config), DATA_ROOT)
+    except DatasetError as exc:
+        raise WorkflowError(f"config: {exc}")
+# The planted generator's parameters: the twin's keys left out, so that adding them (with their
+# defaults) reruns nothing.
+PLANTED_PARAMS = {
+    k: v
+    for k, v in config["synthetic"].items()
+    if k not in ("structure", "metadata_root", "files")
+}
 LIB = Path(workflow.basedir) / "lib" / "preictal"
 SCRIPTS = Path(workflow.basedir) / "scripts"
 
@@ -204,4 +220,27 @@ def case_raw_inputs(wildcards):
     for role in ("records", "seizure_records"):
         if role in metadata:
             inputs[role] = dataset_input([metadata[role]])[0]
+            # The twin's lists grow with its cases: adding one re-indexes no other.
+            if TWIN:
+                inputs[role] = ancient(str(metadata[role]))
     return inputs
+
+
+def twin_case_params(case):
+    """One twin case's generator parameters (the case alone, its chosen files, its patient): a
+    change to another case, or to which cases are chosen, reruns nothing of this one."""
+    planted_only = (
+        "files_per_case",
+        "file_min",
+        "seizures_per_case",
+        "seizure_sec",
+        "min_separation_min",
+        "lead_file_margin_min",
+        "long_gap_min",
+    )
+    synthetic = {k: v for k, v in config["synthetic"].items() if k not in planted_only}
+    synthetic["cases"] = [case]
+    if synthetic["files"] is not None:
+        synthetic["files"] = [p.name for p in TWIN_FILES["cases"][case]["edfs"]]
+    patients = {c: p for c, p in config["patients"].items() if c == case}
+    return {"synthetic": synthetic, "patients": patients}

@@ -85,3 +85,17 @@ def test_unknown_fold_is_a_clear_error():
 
     with pytest.raises(DatasetError, match=r"splits.folds: \['chb09'\] are not patients"):
         selected_folds(["chb01", "chb09"], ["chb01", "chb02"], "splits.folds")
+
+
+def test_realistic_preset_turns_every_confound_on_in_its_own_folder():
+    from preictal.synthetic.plan import SyntheticSpec
+
+    config = preset("realistic")
+    spec = SyntheticSpec.from_config(config["synthetic"], config["patients"])
+    assert all(spec.confounds.values()) and set(spec.confounds) == {
+        "heterogeneity",
+        "decoys",
+        "vigilance",
+    }
+    assert config["data_root"] == config["synthetic"]["out_dir"] != DEFAULT["synthetic"]["out_dir"]
+    assert not any(DEFAULT["synthetic"]["confounds"].values())  # the default stays the easy data

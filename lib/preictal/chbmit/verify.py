@@ -25,7 +25,12 @@ from preictal.chbmit.dataset import (
     records_by_case,
 )
 from preictal.chbmit.edf import read_edf_header
-from preictal.chbmit.summary_file import DUMMY_CHANNELS, find_summary, parse_summary
+from preictal.chbmit.summary_file import (
+    CHANNEL_TYPOS,
+    DUMMY_CHANNELS,
+    find_summary,
+    parse_summary,
+)
 from preictal.io import atomic_path, sha256_file, write_json, write_text
 
 log = logging.getLogger(__name__)
@@ -163,7 +168,12 @@ def _edf_checks(root: Path, case: str, summary) -> list[dict]:
         path = root / case / f.name
         if not path.is_file():
             continue
-        labels = [_strip_dup(label.upper()) for label in read_edf_header(path).labels]
+        # The summary's typos are read as the parser reads them (an EDF of chb12_28's block
+        # may write 01 for O1 as its summary does).
+        labels = [
+            _strip_dup(CHANNEL_TYPOS.get(label.upper(), label.upper()))
+            for label in read_edf_header(path).labels
+        ]
         if labels != [ch.upper() for ch in f.channels]:
             problems.append({"file": f.name, "issue": "channel labels differ from the summary"})
     return problems
@@ -281,6 +291,12 @@ def render_markdown(result: dict) -> str:
             f", generator {src.get('generator')}, seed {src.get('seed')}, "
             f"preictal effect size {src.get('effect_size')}"
             if src["kind"] == "synthetic"
+            else ""
+        )
+        + (
+            f"; **CHB-MIT twin**: CHB-MIT's files, clock times, montages and seizures from "
+            f"`{src['metadata_root']}`, synthetic signals"
+            if src.get("structure") == "chbmit"
             else ""
         ),
         f"- Mode: {result['mode']}",

@@ -18,6 +18,7 @@ import numpy as np
 from preictal.chbmit.dataset import SYNTHETIC_MARKER
 from preictal.chbmit.summary_file import format_summary
 from preictal.io import atomic_path, sha256_file, write_json, write_text
+from preictal.synthetic.confounds import CaseConfounds, plan_confounds
 from preictal.synthetic.params import ArtifactRates, PatientProfile, PreictalEffect
 from preictal.synthetic.plan import (
     TOP_LEVEL_FILES,
@@ -40,24 +41,40 @@ def patient_profile(spec: SyntheticSpec, patient: str) -> PatientProfile:
     return PatientProfile.from_seed(int(state))
 
 
+def case_confounds(spec: SyntheticSpec, plan: CasePlan) -> CaseConfounds:
+    """The case's confounds on its timeline (cheap; every file's job recomputes them)."""
+    return plan_confounds(
+        spec.seed,
+        case_number(plan.case),
+        (plan.files[0].start_sec, plan.files[-1].end_sec),
+        [s.onset_sec for s in plan.seizures],
+        patient_profile(spec, plan.patient),
+        spec.confounds,
+    )
+
+
 def _synthesize_file(
     spec: SyntheticSpec, plan: CasePlan, k: int, root: Path
 ) -> tuple[str, list[dict]]:
     f = plan.files[k]
     seizures = [(s.onset_sec - f.start_sec, s.end_sec - f.start_sec) for s in plan.seizures]
+    confounds = case_confounds(spec, plan)
     data, events = synthesize_recording(
-        labels=plan.montages[f.montage_id],
+        labels=plan.signal_labels(f.montage_id),  # the EDF keeps plan.montages' labels
         duration_sec=f.duration_sec,
         sfreq=spec.sfreq,
         profile=patient_profile(spec, plan.patient),
         effect=PreictalEffect(
-            effect_size=spec.effect_size,
+            effect_size=spec.effect_size * confounds.preictal_gain,
             duration_sec=spec.effect_duration_min * 60.0,
             shared_fraction=spec.shared_fraction,
         ),
         seizures=seizures,
         artifacts=ArtifactRates(**{f"{k}_per_h": v for k, v in spec.artifacts_per_h.items()}),
         rng=np.random.default_rng(seed_for(spec.seed, case_number(plan.case), 100 + k)),
+        seizure_weights=[confounds.seizure_weights.get(s.onset_sec, 1.0) for s in plan.seizures],
+        decoys=[d.shifted(-f.start_sec) for d in confounds.decoys],
+        drowsy=[(a - f.start_sec, b - f.start_sec) for a, b in confounds.drowsy],
     )
     write_edf(root / plan.case / f.name, data, plan.montages[f.montage_id], spec.sfreq, f.start_sec)
     return f.name, events
@@ -109,6 +126,10 @@ def subject_info(spec: SyntheticSpec, plans: list[CasePlan]) -> str:
 
 def generate_dataset(spec: SyntheticSpec, root: str | Path, *, threads: int = 1) -> list[CasePlan]:
     """Generate every file of the dataset under ``root``. Deterministic for a given spec."""
+    if spec.structure == "chbmit":  # the CHB-MIT twin writes CHB-MIT's summaries and lists
+        from preictal.synthetic.twin import generate_twin
+
+        return generate_twin(spec, root, threads=threads)
     root = Path(root)
     plans = plan_dataset(spec)
     for p in plans:
@@ -151,6 +172,8 @@ def generate_dataset(spec: SyntheticSpec, root: str | Path, *, threads: int = 1)
     truth = ground_truth(spec, plans, root)
     for case, by_file in events.items():
         truth["cases"][case]["events"] = by_file  # artifacts and spikes, seconds in the file
+    for p in plans:  # on the case's timeline, like the seizures
+        truth["cases"][p.case]["confounds"] = case_confounds(spec, p).to_dict()
     write_json(root / SYNTHETIC_MARKER, truth)
     listed = [*TOP_LEVEL_FILES]
     for p in plans:

@@ -35,6 +35,13 @@ PATIENT_PREICTAL_BANDS_HZ: tuple[tuple[float, float], ...] = (
     (30.0, 40.0),
 )
 
+#: Patient heterogeneity and confound rates drawn by ``PatientProfile.from_seed``.
+WEAK_PATIENT_P = 0.2  # share of patients with a barely visible preictal change ...
+WEAK_PREICTAL_GAIN = (0.05, 0.2)  # ... of this size (relative to effect_size)
+PREICTAL_GAIN = (0.6, 1.4)  # the other patients
+DECOY_PER_H = (0.3, 1.0)  # preictal-like interictal episodes per hour
+DROWSY_PER_H = (0.3, 0.8)  # drowsiness episodes per hour
+
 
 @dataclass(frozen=True)
 class PatientProfile:
@@ -61,6 +68,10 @@ class PatientProfile:
     spike_rate_per_h: float = 20.0  # baseline interictal spike rate (focus)
     spike_amplitude_uv: float = 120.0  # spike peak at the spiking electrode
     spike_width_ms: float = 20.0  # std of the sharp component of a spike
+    # Confounds (preictal.synthetic.confounds); the defaults leave them out.
+    preictal_gain: float = 1.0  # this patient's preictal change relative to effect_size
+    decoy_per_h: float = 0.0  # preictal-like interictal episodes per hour
+    drowsy_per_h: float = 0.0  # drowsiness episodes per hour
 
     def __post_init__(self) -> None:
         check_electrodes(self.focus, "focus")
@@ -89,6 +100,9 @@ class PatientProfile:
             "postictal_delta_gain",
             "spike_rate_per_h",
             "spike_amplitude_uv",
+            "preictal_gain",
+            "decoy_per_h",
+            "drowsy_per_h",
         ):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0")
@@ -128,6 +142,14 @@ class PatientProfile:
             spike_rate_per_h=float(rng.uniform(5.0, 40.0)),
             spike_amplitude_uv=float(rng.uniform(70.0, 200.0)),
             spike_width_ms=float(rng.uniform(12.0, 30.0)),
+            # drawn last, so that the draws above are those of earlier versions
+            preictal_gain=float(
+                rng.uniform(*WEAK_PREICTAL_GAIN)
+                if rng.random() < WEAK_PATIENT_P
+                else rng.uniform(*PREICTAL_GAIN)
+            ),
+            decoy_per_h=float(rng.uniform(*DECOY_PER_H)),
+            drowsy_per_h=float(rng.uniform(*DROWSY_PER_H)),
         )
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from preictal.chbmit.dataset import SYNTHETIC_MARKER
+from preictal.chbmit.errors import DatasetError
 from preictal.chbmit.summary_file import format_clock
 
 TOP_LEVEL_FILES = (
@@ -73,15 +74,32 @@ class SyntheticSpec:
     artifacts_per_h: Mapping[str, float] = field(
         default_factory=lambda: {"blink": 60.0, "muscle": 12.0, "pop": 4.0, "flat": 2.0}
     )
+    # What makes forecasting hard (preictal.synthetic.confounds); off by default for now,
+    # presets/realistic.yaml turns them on.
+    confounds: Mapping[str, bool] = field(
+        default_factory=lambda: {"heterogeneity": False, "decoys": False, "vigilance": False}
+    )
     patients: Mapping[str, str] = field(default_factory=dict)
+    # "synthetic": the planted dataset above; "chbmit": the CHB-MIT twin (preictal.synthetic.twin),
+    # CHB-MIT's real files, clock times, montages and seizures read from ``metadata_root``, with
+    # synthetic signals. ``files`` (twin only) keeps a chosen subset of the cases' files.
+    structure: str = "synthetic"
+    metadata_root: str | None = None
+    files: tuple[str, ...] | None = None
 
     @classmethod
     def from_config(cls, cfg: Mapping, patients: Mapping[str, str] | None = None) -> SyntheticSpec:
         known = set(cls.__dataclass_fields__)
         kwargs = {k: v for k, v in cfg.items() if k in known}
+        if kwargs.get("cases") == "all":
+            from preictal.synthetic.twin import metadata_cases
+
+            kwargs["cases"] = metadata_cases(kwargs.get("structure"), kwargs.get("metadata_root"))
         for key in ("cases", "seizure_sec", "long_gap_min"):
             if key in kwargs:
                 kwargs[key] = tuple(kwargs[key])
+        if kwargs.get("files") is not None:
+            kwargs["files"] = tuple(kwargs["files"])
         return cls(**kwargs, **({"patients": dict(patients)} if patients is not None else {}))
 
     def patient_of(self, case: str) -> str:
@@ -121,9 +139,26 @@ class CasePlan:
     seizures: list[SeizurePlan]
     quirks: list[str]
     numbered_seizures: bool
+    # The CHB-MIT twin only (None in the planted dataset, and then absent from to_dict):
+    # the real summary text, written verbatim in place of format_summary's;
+    summary_text: str | None = None
+    # the labels the signal model synthesizes, per montage, where the EDF's own labels
+    # (``montages``, as CHB-MIT writes them) name electrodes or channels it does not model;
+    signal_montages: list[tuple[str, ...]] | None = None
+    # files whose length and clock times the metadata do not give (chosen by the twin).
+    chosen_times: list[str] | None = None
+
+    def signal_labels(self, montage_id: int) -> tuple[str, ...]:
+        """The labels to synthesize for a file of montage ``montage_id``."""
+        return (self.signal_montages or self.montages)[montage_id]
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        del out["summary_text"]  # the summary file itself holds it
+        for key in ("signal_montages", "chosen_times"):
+            if out[key] is None:
+                del out[key]
+        return out
 
 
 def case_number(case: str) -> int:
@@ -137,6 +172,15 @@ def seed_for(seed: int, *keys: int) -> np.random.SeedSequence:
 def plan_dataset(spec: SyntheticSpec) -> list[CasePlan]:
     if not spec.cases:
         raise ValueError("synthetic.cases is empty")
+    if spec.structure == "chbmit":
+        from preictal.synthetic.twin import plan_twin
+
+        return plan_twin(spec)
+    if spec.structure != "synthetic" or spec.files is not None:
+        raise DatasetError(
+            f"synthetic.structure {spec.structure!r}: 'synthetic' (planted) or 'chbmit' (the "
+            f"CHB-MIT twin); synthetic.files chooses files of the twin only"
+        )
     return [plan_case(spec, case, i) for i, case in enumerate(spec.cases)]
 
 
@@ -305,13 +349,16 @@ def source_record(spec: SyntheticSpec, root: str | Path) -> dict:
     """How outputs name this data: the ``data_source`` of SYNTHETIC.json and of every table."""
     from preictal import __version__
 
-    return {
+    record = {
         "kind": "synthetic",
         "data_root": str(root),
         "generator": f"preictal.synthetic {__version__}",
         "seed": spec.seed,
         "effect_size": spec.effect_size,
     }
+    if spec.structure == "chbmit":  # the CHB-MIT twin: real structure, synthetic signals
+        record.update(structure="chbmit", metadata_root=str(spec.metadata_root))
+    return record
 
 
 def ground_truth(spec: SyntheticSpec, plans: list[CasePlan], root: str | Path) -> dict:
@@ -319,6 +366,9 @@ def ground_truth(spec: SyntheticSpec, plans: list[CasePlan], root: str | Path) -
     spec_dict = asdict(spec)
     spec_dict["artifacts_per_h"] = dict(spec.artifacts_per_h)
     spec_dict["patients"] = dict(spec.patients)
+    if spec.structure == "synthetic":  # the twin's keys, only in a twin's record
+        for key in ("structure", "metadata_root", "files"):
+            del spec_dict[key]
     return {
         "data_source": source_record(spec, root),
         "spec": spec_dict,

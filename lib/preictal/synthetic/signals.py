@@ -41,6 +41,13 @@ from preictal.synthetic.artifacts import (
     vns_channel,
 )
 from preictal.synthetic.background import ALPHA_POSTICTAL_SUPPRESSION, add_alpha, add_background
+from preictal.synthetic.confounds import (
+    VIGILANCE_ALPHA_SUPPRESSION,
+    Decoy,
+    add_vigilance,
+    preictal_drive,
+    vigilance_envelope,
+)
 from preictal.synthetic.head import (
     ELECTRODE_POSITIONS_2D,
     ELECTRODE_POSITIONS_3D,
@@ -103,6 +110,7 @@ _STREAMS = (
     "flat",
     "ecg",
     "vns",
+    "vigilance",
 )
 
 
@@ -116,13 +124,19 @@ def synthesize_recording(
     seizures: Sequence[tuple[float, float]],
     artifacts: ArtifactRates,
     rng: np.random.Generator,
+    seizure_weights: Sequence[float] | None = None,
+    decoys: Sequence[Decoy] = (),
+    drowsy: Sequence[tuple[float, float]] = (),
 ) -> tuple[np.ndarray, list[dict]]:
     """Synthesize one EEG file.
 
     Returns ``(data, events)``: float32 microvolts of shape ``[len(labels), round(duration *
     sfreq)]`` and the ground-truth events (dicts with kind, start_sec, end_sec, electrodes,
     channels and kind-specific extras), sorted by start time.  ``seizures`` are (onset, end) in
-    seconds relative to this file's start and may lie partly or wholly outside it.
+    seconds relative to this file's start and may lie partly or wholly outside it.  The confounds
+    (``preictal.synthetic.confounds``), also relative to the file's start: ``seizure_weights``
+    scale each seizure's preictal change (default 1), ``decoys`` are preictal-like episodes
+    without a seizure, ``drowsy`` are drowsiness episodes.
     """
     derivations = [parse_label(label) for label in labels]
     if not sfreq > 0 or not duration_sec > 0:
@@ -142,18 +156,26 @@ def synthesize_recording(
     add_background(pot, streams["background"], profile, sfreq)
 
     post = postictal_envelope(times, seizures, profile.postictal_tau_sec) if seizures else None
+    vigilance = vigilance_envelope(times, drowsy) if drowsy else None
     suppression = None
     if post is not None and np.any(post > 0):
         suppression = (1.0 - ALPHA_POSTICTAL_SUPPRESSION * post).astype(np.float32)
+    if vigilance is not None and np.any(vigilance > 0):
+        drowsy_alpha = (1.0 - VIGILANCE_ALPHA_SUPPRESSION * vigilance).astype(np.float32)
+        suppression = drowsy_alpha if suppression is None else suppression * drowsy_alpha
+        add_vigilance(pot, vigilance, streams["vigilance"], profile, sfreq)
     add_alpha(pot, streams["alpha"], profile, sfreq, suppression)
 
     base = poisson_times(streams["spikes"], profile.spike_rate_per_h, duration_sec)
     add_spikes(pot, base, streams["spikes"], profile, sfreq, "baseline", events)
 
     patient_share = effect.effect_size * (1.0 - effect.shared_fraction)
-    if effect.effect_size > 0 and seizures:
-        ramp = preictal_ramp(times, seizures, effect)
-        add_preictal_band(pot, ramp, streams["preictal_band"], profile, effect, sfreq)
+    if effect.effect_size > 0 and (seizures or decoys):
+        # Decoys imitate only the change that every patient shares; the patient's own band and
+        # spikes stay specific to seizures (docs/SYNTHETIC_DATA.md).
+        ramp = preictal_drive(times, seizures, effect, seizure_weights)
+        shared = preictal_drive(times, seizures, effect, seizure_weights, decoys)
+        add_preictal_band(pot, ramp, streams["preictal_band"], profile, effect, sfreq, shared)
         extra_rate = profile.spike_rate_per_h * effect.spike_rate_gain * patient_share
         rs = streams["preictal_spikes"]
         cand = poisson_times(rs, extra_rate, duration_sec)
