@@ -23,8 +23,9 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from preictal.synthetic.head import IDX, mix_into
-from preictal.synthetic.noise import band_psd, bg_band_fraction, span, unit_noise
+from preictal.synthetic.noise import band_psd, bg_band_fraction, unit_noise
 from preictal.synthetic.params import PatientProfile, PreictalEffect
+from preictal.synthetic.seizures import preictal_ramp, ramp_shape
 
 __all__ = [
     "CONFOUNDS",
@@ -134,11 +135,6 @@ def plan_confounds(
     return out
 
 
-def _shape(x: np.ndarray, ramp: str) -> np.ndarray:
-    x = np.clip(x, 0.0, 1.0)
-    return x if ramp == "linear" else x * x * (3.0 - 2.0 * x)
-
-
 def preictal_drive(
     times_sec: np.ndarray,
     seizures: Sequence[tuple[float, float]],
@@ -146,28 +142,14 @@ def preictal_drive(
     weights: Sequence[float] | None = None,
     decoys: Sequence[Decoy] = (),
 ) -> np.ndarray:
-    """What drives the preictal terms: the max of each seizure's ramp times its weight and of each
-    decoy's envelope, in [0, 1]. With unit weights and no decoys it is ``preictal_ramp``."""
+    """What drives the preictal terms: the max of the seizures' weighted ramp
+    (``preictal_ramp``) and of each decoy's envelope, in [0, 1]."""
     t = np.asarray(times_sec, dtype=np.float64)
-    r = np.zeros_like(t)
-    if t.size == 0:
-        return r
-    weights = [1.0] * len(seizures) if weights is None else list(weights)
-    if len(weights) != len(seizures):
-        raise ValueError("one preictal weight per seizure")
-    lo, hi = float(t.min()), float(t.max())
-    for (onset, _), w in zip(seizures, weights, strict=True):
-        if w <= 0 or onset <= lo or onset - effect.duration_sec > hi:
-            continue
-        inside = (t >= onset - effect.duration_sec) & (t < onset)
-        x = (t[inside] - (onset - effect.duration_sec)) / effect.duration_sec
-        r[inside] = np.maximum(r[inside], w * _shape(x, effect.ramp))
+    r = preictal_ramp(t, seizures, effect, weights)
     for d in decoys:
-        if d.end_sec <= lo or d.start_sec > hi:
-            continue
         rising = (t >= d.start_sec) & (t < d.peak_sec)
         x = (t[rising] - d.start_sec) / (d.peak_sec - d.start_sec)
-        r[rising] = np.maximum(r[rising], d.weight * _shape(x, effect.ramp))
+        r[rising] = np.maximum(r[rising], d.weight * ramp_shape(x, effect.ramp))
         falling = (t >= d.peak_sec) & (t < d.end_sec)
         x = (d.end_sec - t[falling]) / (d.end_sec - d.peak_sec)
         r[falling] = np.maximum(r[falling], d.weight * x)
@@ -179,12 +161,12 @@ def vigilance_envelope(times_sec: np.ndarray, drowsy: Sequence[tuple[float, floa
     t = np.asarray(times_sec, dtype=np.float64)
     v = np.zeros_like(t)
     for start, end in drowsy:
-        if end <= start or end <= (t.min() if t.size else 0) or (t.size and start > t.max()):
+        inside = (t >= start) & (t < end)
+        if not inside.any():
             continue
         edge = min(VIGILANCE_EDGE_SEC, (end - start) / 2.0)
-        inside = (t >= start) & (t < end)
         x = np.minimum(t[inside] - start, end - t[inside]) / edge
-        v[inside] = np.maximum(v[inside], _shape(x, "smooth"))
+        v[inside] = np.maximum(v[inside], ramp_shape(x, "smooth"))
     return v
 
 
@@ -200,7 +182,7 @@ def add_vigilance(
     nz = np.flatnonzero(v > 0)
     if nz.size == 0:
         return
-    i0, i1 = span(nz[0] / sfreq, (nz[-1] + 1) / sfreq, sfreq, pot.shape[1])
+    i0, i1 = int(nz[0]), int(nz[-1]) + 1
     beta = profile.spectral_exponent
     gains = np.asarray(profile.electrode_gains)
     for band, gain, electrodes in VIGILANCE_BANDS:

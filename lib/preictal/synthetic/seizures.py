@@ -47,7 +47,7 @@ ICTAL_HARMONICS = (1.0, 0.55, 0.35, 0.2, 0.12)  # cosine harmonics (zero phase: 
 # ---------------------------------------------------------------------------------------------
 
 
-def _ramp_shape(x: np.ndarray, ramp: str) -> np.ndarray:
+def ramp_shape(x: np.ndarray, ramp: str) -> np.ndarray:
     x = np.clip(x, 0.0, 1.0)
     return x if ramp == "linear" else x * x * (3.0 - 2.0 * x)
 
@@ -63,20 +63,28 @@ def check_seizures(seizures: Sequence[tuple[float, float]]) -> list[tuple[float,
 
 
 def preictal_ramp(
-    times_sec: np.ndarray, seizures: Sequence[tuple[float, float]], effect: PreictalEffect
+    times_sec: np.ndarray,
+    seizures: Sequence[tuple[float, float]],
+    effect: PreictalEffect,
+    weights: Sequence[float] | None = None,
 ) -> np.ndarray:
-    """r(t) in [0, 1]: max over seizures of the ramp over [onset - duration, onset); 0 elsewhere."""
+    """r(t) in [0, 1]: max over seizures of the ramp over [onset - duration, onset), times the
+    seizure's weight (default 1); 0 elsewhere."""
     t = np.asarray(times_sec, dtype=np.float64)
     r = np.zeros_like(t)
     if t.size == 0:
         return r
+    seizures = check_seizures(seizures)
+    weights = [1.0] * len(seizures) if weights is None else list(weights)
+    if len(weights) != len(seizures):
+        raise ValueError("one preictal weight per seizure")
     t_min, t_max = float(t.min()), float(t.max())
-    for onset, _ in check_seizures(seizures):
-        if onset <= t_min or onset - effect.duration_sec > t_max:
+    for (onset, _), w in zip(seizures, weights, strict=True):
+        if w <= 0 or onset <= t_min or onset - effect.duration_sec > t_max:
             continue  # window [onset - duration, onset) misses every requested time
         inside = (t >= onset - effect.duration_sec) & (t < onset)
         x = (t[inside] - (onset - effect.duration_sec)) / effect.duration_sec
-        r[inside] = np.maximum(r[inside], _ramp_shape(x, effect.ramp))
+        r[inside] = np.maximum(r[inside], w * ramp_shape(x, effect.ramp))
     return r
 
 
