@@ -73,6 +73,26 @@ rule features_case:
         "../scripts/features_case.py"
 
 
+rule model_features_case:
+    input:
+        features=layout.FEATURES,
+        windows=layout.WINDOWS,
+    output:
+        layout.MODEL_FEATURES,
+    log:
+        "logs/model_features_case/{case}.log",
+    benchmark:
+        "results/benchmarks/model_features_case/{case}.tsv"
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        relative_min=config["features"]["relative_min"],
+        data_source=DATA_SOURCE,
+        code=script_code("model_features_case"),
+    script:
+        "../scripts/model_features_case.py"
+
+
 rule label_case:
     input:
         windows=layout.WINDOWS,

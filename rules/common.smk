@@ -152,6 +152,7 @@ CASE_TARGETS = [
     layout.CACHE_MANIFEST,
     layout.WINDOWS,
     layout.FEATURES,
+    layout.MODEL_FEATURES,
     layout.LABELS,
 ]
 

@@ -33,7 +33,7 @@ rule train_baseline:
         split_manifest=layout.SPLIT_MANIFEST,
         windows=lambda wc: expand(layout.WINDOWS, case=fold_cases(wc)),
         labels=lambda wc: expand(layout.LABELS, case=fold_cases(wc)),
-        features=lambda wc: expand(layout.FEATURES, case=fold_cases(wc)),
+        features=lambda wc: expand(layout.MODEL_FEATURES, case=fold_cases(wc)),
     output:
         model="results/folds/{split}/{fold}/{model}/model.json",
         predictions=layout.PREDICTIONS,
@@ -49,7 +49,6 @@ rule train_baseline:
     params:
         cases=fold_cases,
         baseline=config["baseline"],
-        relative_min=config["features"]["relative_min"],
         data_source=DATA_SOURCE,
         code=script_code("train_baseline"),
     script:
@@ -62,7 +61,7 @@ rule train_fusion:
         split_manifest=layout.SPLIT_MANIFEST,
         windows=lambda wc: expand(layout.WINDOWS, case=fold_cases(wc)),
         labels=lambda wc: expand(layout.LABELS, case=fold_cases(wc)),
-        features=lambda wc: expand(layout.FEATURES, case=fold_cases(wc)),
+        features=lambda wc: expand(layout.MODEL_FEATURES, case=fold_cases(wc)),
         signals=lambda wc: expand(layout.SIGNAL, case=fold_cases(wc)),
         seizures=lambda wc: expand(layout.LEDGER, case=fold_cases(wc)),
         files=lambda wc: expand(layout.FILES, case=fold_cases(wc)),
@@ -88,7 +87,6 @@ rule train_fusion:
         w_sec=config["windows"]["w_sec"],
         selection_fah=config["evaluation"]["selection_fah"],
         labels=config["labels"],
-        relative_min=config["features"]["relative_min"],
         data_source=DATA_SOURCE,
         code=script_code("train_fusion"),
     script:
@@ -114,7 +112,6 @@ use rule train_fusion as train_fusion_variant with:
         w_sec=config["windows"]["w_sec"],
         selection_fah=config["evaluation"]["selection_fah"],
         labels=config["labels"],
-        relative_min=config["features"]["relative_min"],
         data_source=DATA_SOURCE,
         code=script_code("train_fusion"),
 

@@ -6,7 +6,6 @@ log_to_snakemake_log(snakemake)  # first, so that import errors reach the log
 
 import json
 
-from preictal.features.relative import with_relative_features
 from preictal.io import read_case_tables
 from preictal.models.baseline import BaselineParams, BaselineTrainer
 from preictal.models.runner import run_train_model
@@ -18,10 +17,7 @@ run_train_model(
     w.fold,
     i.split,
     json.loads(open(i.split_manifest).read()),
-    with_relative_features(
-        read_case_tables(p.cases, windows=i.windows, labels=i.labels, features=i.features),
-        p.relative_min,
-    ),
+    read_case_tables(p.cases, windows=i.windows, labels=i.labels, features=i.features),
     data_source=p.data_source,
     out_model=o.model,
     out_predictions=o.predictions,

@@ -19,6 +19,7 @@ FLAT = "results/cache/{case}/flat.parquet"
 CACHE_MANIFEST = "results/cache/{case}/manifest.json"
 WINDOWS = "results/cache/{case}/windows.parquet"
 FEATURES = "results/cache/{case}/features.parquet"
+MODEL_FEATURES = "results/cache/{case}/model_features.parquet"  # what the models see
 LABELS = "results/labels/{case}.parquet"
 LEDGER = "results/labels/{case}_seizures.parquet"
 

@@ -22,7 +22,12 @@ from preictal.alarms.postprocess import (
     with_baseline,
 )
 from preictal.alarms.scoring import PartEvaluator, evaluate_predictions, score_alarms
-from preictal.alarms.tuning import sensitivity_at_fah, threshold_curve, tune_thresholds
+from preictal.alarms.tuning import (
+    candidate_thresholds,
+    sensitivity_at_fah,
+    threshold_curve,
+    tune_thresholds,
+)
 from preictal.labels import LabelParams
 from tests.alarms.reference import baseline_reference, raise_alarms_reference, smooth_risk_reference
 
@@ -461,6 +466,24 @@ def test_curve_equals_evaluation_at_each_threshold(params):
         assert got == {k: getattr(m, k) for k in got}
         assert row.fah == pytest.approx(m.fah)
         assert row.time_in_warning == pytest.approx(m.time_in_warning)
+
+
+def test_candidates_resolve_the_highest_excursions():
+    """The low FAH targets are decided by the few highest windows: every one of the ten highest
+    (isolated peaks in 10,000 windows, 0.1 % of them) gets a candidate of its own, so the sweep
+    can allow exactly k alarms for every k up to 10. Evenly spaced quantiles (one per 0.5 % of
+    the windows) would jump from the highest one to all ten."""
+    rng = np.random.default_rng(3)
+    risk = rng.uniform(0.0, 0.5, 10_000)
+    peaks = rng.choice(np.arange(10, 10_000, 20), 10, replace=False)
+    risk[peaks] = np.linspace(0.91, 0.99, 10)
+    good = np.ones(risk.size, dtype=bool)
+    candidates = candidate_thresholds(risk, good)
+    assert len(candidates) <= 201
+    n_above = {int((risk >= t).sum()) for t in candidates}
+    assert set(range(11)) <= n_above
+    even = np.unique(np.quantile(risk, np.linspace(0, 1, 200), method="lower"))
+    assert not set(range(2, 10)) & {int((risk >= t).sum()) for t in even}  # only the maximum
 
 
 def test_sweep_of_ten_thousand_windows_tries_many_thresholds():

@@ -548,7 +548,7 @@ def test_relative_features_match_the_window_by_window_reference():
 
 
 def test_relative_features_are_causal_and_remove_a_patient_level():
-    from preictal.features.relative import relative_features, with_relative_features
+    from preictal.features.relative import model_feature_table, relative_features
 
     features, windows = relative_case()
     base = relative_features(features, windows, minutes=60)
@@ -561,8 +561,7 @@ def test_relative_features_are_causal_and_remove_a_patient_level():
     np.testing.assert_allclose(
         relative_features(shifted, windows, minutes=60)[["a", "b"]], base[["a", "b"]], atol=1e-5
     )
-    tables = {"chb01": {"features": features, "windows": windows}}
-    assert with_relative_features(tables, None) is tables
-    assert with_relative_features(tables, 60)["chb01"]["features"].equals(base)
+    assert model_feature_table(features, windows, None) is features  # relative_min: null
+    assert model_feature_table(features, windows, 60).equals(base)
     with pytest.raises(ValueError, match="not aligned"):
         relative_features(features.iloc[::-1], windows, minutes=60)

@@ -1,16 +1,22 @@
-"""Acceptance of the models on the synthetic default (6 cases, 5 patients, 6 lead seizures and 6 h
-per case): with the planted preictal effect every model beats chance in `loso` and `within`, and
-within-patient beats cross-patient; on the negative control (``synthetic.effect_size: 0``) the
-validation and test AUROCs stay in the range expected by chance. This is the leakage guard: a
-model that sees its test patient, or windows next to its test windows, scores above chance on the
-negative control.
+"""Acceptance of the models on the synthetic default (6 cases, 5 patients, 6 h per case, with the
+confounds of docs/SYNTHETIC_DATA.md: patients and seizures of different predictability, preictal-like
+interictal episodes, drowsiness). The default is built to be hard in the ways real EEG is, so the
+tests check the properties of that design (issue 14), not near-perfect scores:
+
+- cross-patient (loso), the feature baselines are above the range expected by chance but below
+  0.9 window AUROC; within-patient forecasting beats cross-patient;
+- the false-alarm targets are real operating points: in most loso folds the four FAH targets give
+  at least three distinct thresholds, and more false alarms buy more sensitivity;
+- on the negative control (``synthetic.effect_size: 0``) the validation and test AUROCs and the
+  alarms stay in the range expected by chance. This is the leakage guard: a model that sees its
+  test patient, or windows next to its test windows, scores above chance on the negative control.
 
 The range expected by chance, per fold and part, is the 2.5-97.5 % range of the AUROC under
 `preictal.evaluate.window_metrics.rotation_null`: each case's label sequence rotated against its scores,
 which keeps the strong autocorrelation of both (overlapping windows; ten minutes of preictal
 windows per seizure, so the effective sample size is a few seizures, not thousands of windows). A
 textbook AUROC standard error from the window counts would be far too narrow. Per fold the null
-runs from about 0.2 to 0.8 on this data.
+runs from about 0.3 to 0.7 on this data.
 
 Both runs take a few minutes each on 2 cores. They are module fixtures: the README runs the suite
 with `--dist loadfile`, so that each runs once (xdist's `xdist_group` does not group with pytest
@@ -80,22 +86,55 @@ def folds_of(table: pd.DataFrame, split: str, model: str, part: str) -> pd.DataF
     return rows
 
 
+FEATURE_BASELINES = ["logreg", "mlp", "xgboost"]
+
+
+@pytest.mark.parametrize("model", FEATURE_BASELINES)
+def test_feature_baselines_forecast_across_patients_above_chance_but_not_easily(effect, model):
+    """Loso test window AUROC jointly above chance over the folds (Fisher's combination of the
+    per-fold rotation p-values, each at least 1/201) and below 0.9 on average: the confounds keep
+    cross-patient forecasting hard. (The mean of the folds' 97.5 % null points, about 0.7, is not
+    the chance range of a mean over five folds, which is narrower.)"""
+    test = folds_of(effect, "loso", model, "test")
+    assert test.auroc.mean() < 0.9, test[["fold", "auroc", "null_hi"]]
+    assert combine_pvalues(test.p_chance, method="fisher").pvalue < 1e-4
+
+
 @pytest.mark.parametrize("split", ["loso", "within"])
 @pytest.mark.parametrize("model", MODELS)
-def test_every_model_beats_chance_by_a_clear_margin(effect, split, model):
+def test_every_model_is_jointly_above_chance(effect, split, model):
+    """Fisher's combination of the per-fold rotation p-values at the 1 % level. Within-patient
+    test parts hold one seizure each (four lead seizures per case), hence a wide chance range per
+    fold; FusionNet's cross-patient forecasting is issue 17's."""
     test = folds_of(effect, split, model, "test")
-    # Above the upper end of chance on average over the folds, and jointly significant: Fisher's
-    # combination of the per-fold rotation p-values (each at least 1/201).
-    assert test.auroc.mean() > test.null_hi.mean(), test[["fold", "auroc", "null_hi"]]
-    assert test.auroc.mean() >= 0.7
-    assert combine_pvalues(test.p_chance, method="fisher").pvalue < 1e-4
+    assert combine_pvalues(test.p_chance, method="fisher").pvalue < 1e-2, test[["fold", "auroc"]]
 
 
 @pytest.mark.parametrize("model", MODELS)
 def test_within_patient_beats_cross_patient(effect, model):
+    """Part of each patient's change is its own (band and electrodes): a model trained on the
+    patient's earlier seizures sees it, one trained on other patients does not."""
     within = folds_of(effect, "within", model, "test").auroc.mean()
     loso = folds_of(effect, "loso", model, "test").auroc.mean()
     assert within > loso
+
+
+def test_false_alarm_targets_are_distinct_operating_points(effect_work):
+    """For the model chosen on validation and for logreg: in most loso folds the four FAH targets
+    give at least three distinct thresholds, and the pooled test sensitivity at the largest target
+    is above that at the smallest (a larger false-alarm budget buys sensitivity). On data without
+    preictal-like interictal episodes every target got the same threshold."""
+    results = pd.read_csv(effect_work / "results/loso_results.csv")
+    results = results[results.skipped.isna()]
+    summary = pd.read_csv(effect_work / "results/loso_summary.csv").set_index(
+        ["model", "target_fah"]
+    )
+    lowest, highest = min(results.target_fah), max(results.target_fah)
+    for model in {best_model(results, SELECTION_FAH), "logreg"}:
+        distinct = results[results.model == model].groupby("fold").threshold.nunique()
+        assert len(distinct) == 5 and (distinct >= 3).sum() > len(distinct) / 2, (model, distinct)
+        pooled = summary.pooled_sensitivity
+        assert pooled[(model, highest)] > pooled[(model, lowest)], (model, pooled.loc[model])
 
 
 def test_negative_control_stays_within_chance(null):
@@ -112,25 +151,20 @@ def test_negative_control_stays_within_chance(null):
         assert abs(rows.auroc.mean() - 0.5) < 0.15, (split, model, part, rows.auroc.tolist())
 
 
-def test_effect_alarms_beat_chance_for_most_patients(effect_work):
-    """Issue 5's synthetic check with the effect: at FAH <= 0.5 (the d-corrected random-predictor
-    test, d = 4 targets), most leave-one-patient-out test patients are significantly above chance
-    for the model chosen on validation and for every feature baseline (whose cohort tests reject
-    too), and within-patient every model's cohort test rejects. Not met, and said in
-    docs/EVALUATION.md: FusionNet's cross-patient alarms (its spectrogram branch sees each patient
-    at its own level, so validation thresholds do not transfer), and most patients within-patient
-    (two test seizures each, both must be caught)."""
-    chosen = best_model(pd.read_csv(effect_work / "results/loso_results.csv"), SELECTION_FAH)
+def test_effect_alarms_beat_chance_over_the_cohort(effect_work):
+    """At the selection target (the d-corrected random-predictor test, d = 4 targets), the loso
+    cohort test rejects at the 1 % level for the model chosen on validation and for every feature
+    baseline. Not met on the realistic default, and said in docs/SYNTHETIC_DATA.md: most patients
+    significant one by one (four test seizures per patient, one patient nearly unpredictable), and
+    any within-patient chance test (one test seizure per patient: the test has no power)."""
+    results = pd.read_csv(effect_work / "results/loso_results.csv")
+    chosen = best_model(results, SELECTION_FAH)
     summary = pd.read_csv(effect_work / "results/loso_summary.csv")
     loso = summary[np.isclose(summary.target_fah, SELECTION_FAH)].set_index("model")
-    for model in {chosen, "logreg", "mlp", "xgboost"}:
+    for model in {chosen, *FEATURE_BASELINES}:
         row = loso.loc[model]
         assert row.n_patients_tested == 5
-        assert row.n_patients_significant > row.n_patients_tested / 2, (model, row)
-        assert row.cohort_p < 1e-3, (model, row)
-    summary = pd.read_csv(effect_work / "results/within_summary.csv")
-    within = summary[np.isclose(summary.target_fah, 0.5)].set_index("model")
-    assert len(within) == 4 and (within.cohort_p < 1e-3).all(), within.cohort_p
+        assert row.cohort_p < 1e-2, (model, row)
 
 
 @pytest.mark.parametrize("split", ["loso", "within"])

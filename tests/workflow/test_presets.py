@@ -87,15 +87,16 @@ def test_unknown_fold_is_a_clear_error():
         selected_folds(["chb01", "chb09"], ["chb01", "chb02"], "splits.folds")
 
 
-def test_realistic_preset_turns_every_confound_on_in_its_own_folder():
+def test_easy_preset_turns_every_confound_off_in_its_own_folder():
+    """The default is the realistic data (every confound on); presets/easy.yaml is the former
+    default, a clear planted change and nothing else, in a folder of its own."""
     from preictal.synthetic.plan import SyntheticSpec
 
-    config = preset("realistic")
+    default = SyntheticSpec.from_config(DEFAULT["synthetic"], DEFAULT["patients"])
+    assert set(default.confounds) == {"heterogeneity", "decoys", "vigilance"}
+    assert all(default.confounds.values())
+    config = preset("easy")
     spec = SyntheticSpec.from_config(config["synthetic"], config["patients"])
-    assert all(spec.confounds.values()) and set(spec.confounds) == {
-        "heterogeneity",
-        "decoys",
-        "vigilance",
-    }
+    assert set(spec.confounds) == set(default.confounds) and not any(spec.confounds.values())
+    assert (spec.effect_size, spec.seizures_per_case) == (1.0, 6)
     assert config["data_root"] == config["synthetic"]["out_dir"] != DEFAULT["synthetic"]["out_dir"]
-    assert not any(DEFAULT["synthetic"]["confounds"].values())  # the default stays the easy data

@@ -244,16 +244,21 @@ def test_rerun_scope(done, tmp_path):
         ({"labels": {"preictal_min": 15}}, {"label_case"} | CACHE_AGGREGATES),
         ({"labels": {"lead_min": 60}}, {"label_case"} | CACHE_AGGREGATES),
         # A bad-window threshold: windows and labels, not the features, never the filtering.
-        ({"windows": {"amp_uv_thresh": 300}}, {"windows_case", "label_case"} | CACHE_AGGREGATES),
+        (
+            {"windows": {"amp_uv_thresh": 300}},
+            {"windows_case", "model_features_case", "label_case"} | CACHE_AGGREGATES,
+        ),
         # The window length: windows, features and labels, never the EDF reading and filtering.
         (
             {"windows": {"w_sec": 20}},
-            {"windows_case", "features_case", "label_case"} | CACHE_AGGREGATES,
+            {"windows_case", "features_case", "model_features_case", "label_case"}
+            | CACHE_AGGREGATES,
         ),
         (
             {"features": {"feature_set": "basic"}},
             {
                 "features_case",
+                "model_features_case",
                 "cache_tables",
                 "train_baseline",
                 "train_fusion",
@@ -262,10 +267,11 @@ def test_rerun_scope(done, tmp_path):
             }
             | EVALUATION,
         ),
-        # Relative features are applied when the models load them: retrain, never recompute.
+        # Relative features: once per case, then retrain; never recompute the features.
         (
             {"features": {"relative_min": 30}},
-            {"train_baseline", "train_fusion", "window_auroc", "all"} | EVALUATION,
+            {"model_features_case", "train_baseline", "train_fusion", "window_auroc", "all"}
+            | EVALUATION,
         ),
         # A model setting retrains the models only, and evaluates them again.
         (
@@ -287,7 +293,14 @@ def test_rerun_scope(done, tmp_path):
         # montage ledger the cache rewrites), not the index or the data.
         (
             {"preprocess": {"l_freq": 1.0}},
-            {"preprocess_case", "windows_case", "features_case", "label_case", "exclusions"}
+            {
+                "preprocess_case",
+                "windows_case",
+                "features_case",
+                "model_features_case",
+                "label_case",
+                "exclusions",
+            }
             | CACHE_AGGREGATES,
         ),
     ],

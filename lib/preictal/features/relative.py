@@ -40,12 +40,9 @@ def relative_features(
     return out
 
 
-def with_relative_features(tables: dict[str, dict], minutes: float | None) -> dict[str, dict]:
-    """``{case: {"windows", "features", ...}}`` with relative features; unchanged when ``minutes``
-    is None."""
-    if minutes is None:
-        return tables
-    return {
-        case: {**t, "features": relative_features(t["features"], t["windows"], minutes)}
-        for case, t in tables.items()
-    }
+def model_feature_table(
+    features: pd.DataFrame, windows: pd.DataFrame, minutes: float | None
+) -> pd.DataFrame:
+    """The features the models see, once per case: relative to the recent past, or the cached
+    absolute features as they are when ``minutes`` is None."""
+    return features if minutes is None else relative_features(features, windows, minutes)

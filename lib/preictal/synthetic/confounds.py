@@ -4,8 +4,9 @@ Three confounds, each switched on or off by ``synthetic.confounds``:
 
 - ``heterogeneity``: patients differ in how strong their preictal change is (a few barely change
   at all) and seizures of one patient differ too;
-- ``decoys``: interictal episodes with the patient's own preictal change (same bands, electrodes
-  and spike increase), rising and falling again without a seizure, of graded size;
+- ``decoys``: interictal episodes with the patient's own band-power change (its own band and the
+  shared one, on the same electrodes; not the spike increase), rising and falling again without
+  a seizure, of graded size;
 - ``vigilance``: drowsiness episodes that slow the background (more delta, theta and 11-15 Hz
   power, less alpha), a state change unrelated to seizures.
 

@@ -59,7 +59,7 @@ class SyntheticSpec:
     cases: tuple[str, ...] = ("chb01", "chb02", "chb03", "chb04", "chb05", "chb21")
     files_per_case: int = 6
     file_min: float = 60.0
-    seizures_per_case: int = 6
+    seizures_per_case: int = 4
     seizure_sec: tuple[float, float] = (20.0, 90.0)
     min_separation_min: float = 40.0
     # Lead seizures start at least this long into their file and share no file while files
@@ -68,16 +68,15 @@ class SyntheticSpec:
     lead_file_margin_min: float | None = 12.0
     long_gap_min: tuple[float, float] = (10.0, 60.0)
     sfreq: int = 256
-    effect_size: float = 1.0
-    effect_duration_min: float = 15.0
-    shared_fraction: float = 0.5
+    effect_size: float = 3.0
+    effect_duration_min: float = 10.0
+    shared_fraction: float = 0.25
     artifacts_per_h: Mapping[str, float] = field(
         default_factory=lambda: {"blink": 60.0, "muscle": 12.0, "pop": 4.0, "flat": 2.0}
     )
-    # What makes forecasting hard (preictal.synthetic.confounds); off by default for now,
-    # presets/realistic.yaml turns them on.
+    # What makes forecasting hard (preictal.synthetic.confounds); presets/easy.yaml turns it off.
     confounds: Mapping[str, bool] = field(
-        default_factory=lambda: {"heterogeneity": False, "decoys": False, "vigilance": False}
+        default_factory=lambda: {"heterogeneity": True, "decoys": True, "vigilance": True}
     )
     patients: Mapping[str, str] = field(default_factory=dict)
     # "synthetic": the planted dataset above; "chbmit": the CHB-MIT twin (preictal.synthetic.twin),

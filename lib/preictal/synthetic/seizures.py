@@ -204,23 +204,20 @@ def add_preictal_band(
     profile: PatientProfile,
     effect: PreictalEffect,
     sfreq: float,
-    shared_ramp: np.ndarray | None = None,
 ) -> None:
-    """The patient-specific band term driven by ``ramp`` and the shared one by ``shared_ramp``
-    (default: the same ramp)."""
-    shared_ramp = ramp if shared_ramp is None else shared_ramp
-    nz = np.flatnonzero((ramp > 0) | (shared_ramp > 0))
+    """The patient-specific and the shared band-power terms, both driven by ``ramp``."""
+    nz = np.flatnonzero(ramp > 0)
     if nz.size == 0:
         return
     i0, i1 = int(nz[0]), int(nz[-1]) + 1
     beta = profile.spectral_exponent
     groups = (
-        (profile.preictal_electrodes, profile.preictal_band_hz, 1.0 - effect.shared_fraction, ramp),
-        (SHARED_PREICTAL_ELECTRODES, SHARED_PREICTAL_BAND_HZ, effect.shared_fraction, shared_ramp),
+        (profile.preictal_electrodes, profile.preictal_band_hz, 1.0 - effect.shared_fraction),
+        (SHARED_PREICTAL_ELECTRODES, SHARED_PREICTAL_BAND_HZ, effect.shared_fraction),
     )
-    for electrodes, band, share, group_ramp in groups:
+    r = ramp[i0:i1]
+    for electrodes, band, share in groups:
         gain = effect.effect_size * share
-        r = group_ramp[i0:i1]
         if gain <= 0:
             continue
         for name in electrodes:  # independent noise per electrode (visible in bipolar channels)

@@ -171,11 +171,11 @@ def synthesize_recording(
 
     patient_share = effect.effect_size * (1.0 - effect.shared_fraction)
     if effect.effect_size > 0 and (seizures or decoys):
-        # Decoys imitate only the change that every patient shares; the patient's own band and
-        # spikes stay specific to seizures (docs/SYNTHETIC_DATA.md).
+        # Decoys imitate the band-power change (the patient's own band and the shared one); the
+        # extra spikes come before seizures only (docs/SYNTHETIC_DATA.md).
         ramp = preictal_drive(times, seizures, effect, seizure_weights)
-        shared = preictal_drive(times, seizures, effect, seizure_weights, decoys)
-        add_preictal_band(pot, ramp, streams["preictal_band"], profile, effect, sfreq, shared)
+        drive = preictal_drive(times, seizures, effect, seizure_weights, decoys)
+        add_preictal_band(pot, drive, streams["preictal_band"], profile, effect, sfreq)
         extra_rate = profile.spike_rate_per_h * effect.spike_rate_gain * patient_share
         rs = streams["preictal_spikes"]
         cand = poisson_times(rs, extra_rate, duration_sec)
