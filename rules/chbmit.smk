@@ -12,7 +12,11 @@ if TWIN:
             name:
                 f"synthetic_twin_{twin_case}"
             output:
-                edfs=paths["edfs"],
+                edfs=(
+                    paths["edfs"]
+                    if config["synthetic"]["keep_edfs"]
+                    else temp(paths["edfs"])
+                ),
                 summary=paths["summary"],
                 part=paths["part"],
             log:
@@ -112,10 +116,31 @@ rule index_case:
         "../scripts/index_case.py"
 
 
+rule verify_case:
+    input:
+        unpack(case_raw_inputs),
+    output:
+        layout.FILE_CHECKS,
+    log:
+        "logs/verify_case/{case}.log",
+    benchmark:
+        "results/benchmarks/verify_case/{case}.tsv"
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        data_root=lambda wc: config["data_root"],
+        sha256=config["verification"]["sha256"],
+        raw_files=case_raw_fingerprint,
+        code=script_code("verify_case"),
+    script:
+        "../scripts/verify_case.py"
+
+
 rule verify_dataset:
     input:
         files=expand(layout.FILES, case=CASES),
         seizures=expand(layout.SEIZURES, case=CASES),
+        case_files=expand(layout.FILE_CHECKS, case=CASES),
         metadata=dataset_input(dataset_metadata_paths(config).values()),
     output:
         json="results/dataset/verification.json",

@@ -54,7 +54,7 @@ if SYNTHETIC and not DATASET_ERROR:
 PLANTED_PARAMS = {
     k: v
     for k, v in config["synthetic"].items()
-    if k not in ("structure", "metadata_root", "files")
+    if k not in ("structure", "metadata_root", "files", "keep_edfs")
 }
 LIB = Path(workflow.basedir) / "lib" / "preictal"
 SCRIPTS = Path(workflow.basedir) / "scripts"
@@ -238,6 +238,7 @@ def twin_case_params(case):
         "min_separation_min",
         "lead_file_margin_min",
         "long_gap_min",
+        "keep_edfs",  # what happens to the EDFs afterwards, not what they hold
     )
     synthetic = {k: v for k, v in config["synthetic"].items() if k not in planted_only}
     synthetic["cases"] = [case]

@@ -11,6 +11,7 @@ run_verification(
     snakemake.params.cases,
     files=snakemake.input.files,
     seizures=snakemake.input.seizures,
+    case_files=snakemake.input.case_files,
     patients=snakemake.params.patients,
     check_sha256=snakemake.params.verification["sha256"],
     threads=snakemake.threads,

@@ -25,6 +25,8 @@ LEDGER = "results/labels/{case}_seizures.parquet"
 
 # Per run: input files that no result uses, with why.
 EXCLUSIONS = "results/dataset/exclusions.csv"
+# Per case: what verifying it reads from its EDFs (names, header labels, SHA-256).
+FILE_CHECKS = "results/dataset/file_checks/{case}.json"
 
 # Per fold and model: split, training, evaluation.
 SPLIT = "results/folds/{split}/{fold}/split.parquet"

@@ -8,10 +8,15 @@ import shutil
 import numpy as np
 import pytest
 
-from preictal.chbmit.dataset import data_source, resolve_cases
+from preictal.chbmit.dataset import SYNTHETIC_MARKER, data_source, resolve_cases
 from preictal.chbmit.errors import DatasetError
 from preictal.chbmit.index import build_case_index_in
-from preictal.chbmit.verify import render_markdown, run_verification, verify_dataset
+from preictal.chbmit.verify import (
+    render_markdown,
+    run_case_files,
+    run_verification,
+    verify_dataset,
+)
 
 PATIENTS = {"chb21": "chb01"}
 ALL_CASES = [f"chb{i:02d}" for i in range(1, 25)]
@@ -131,23 +136,40 @@ def test_sha256_mismatch_and_missing_edf_are_found(tmp_path, chbmit_meta):
     out.mkdir()
     files.to_parquet(index_paths["files"])
     seizures.to_parquet(index_paths["seizures"])
-    result = run_verification(
-        root,
-        ["chb05"],
-        files=[index_paths["files"]],
-        seizures=[index_paths["seizures"]],
-        patients={},
-        check_sha256=True,
-        threads=2,
-        out_json=out / "v.json",
-        out_md=out / "v.md",
-        out_table=out / "cases.csv",
-    )
+    run_case_files(root, "chb05", check_sha256=True, out_json=out / "chb05.json")
+
+    def verify(name):
+        return run_verification(
+            root,
+            ["chb05"],
+            files=[index_paths["files"]],
+            seizures=[index_paths["seizures"]],
+            case_files=[out / "chb05.json"],
+            patients={},
+            check_sha256=True,
+            threads=2,
+            out_json=out / f"{name}.json",
+            out_md=out / f"{name}.md",
+            out_table=out / f"{name}.csv",
+        )
+
+    result = verify("v")
     assert result["sha256"]["mismatched"] == ["chb05/chb05_01.edf"]
     assert result["cases"]["chb05"]["missing_edfs"] == ["chb05_02.edf"]
     assert "chb05: 1 EDF(s) missing" in result["problems"]
     assert json.loads((out / "v.json").read_text())["totals"]["edfs_on_disk"] == 1
     assert "chb05/chb05_01.edf: SHA-256 does not match" in (out / "v.md").read_text()
+    # The per-case checks were read while the EDFs existed: deleting them afterwards (the twin's
+    # synthetic.keep_edfs: false; its folder says what it is, so it stays a dataset with EDFs)
+    # changes nothing in what is verified.
+    (root / SYNTHETIC_MARKER).write_text(json.dumps({"data_source": {"kind": "synthetic"}}))
+    (root / "chb05" / "chb05_01.edf").unlink()
+    after = verify("after")
+    for key in ("cases", "totals", "sha256", "problems", "records_with_seizures_discrepancies"):
+        assert after[key] == result[key], key
+    # Checks taken now see what is gone.
+    run_case_files(root, "chb05", check_sha256=True, out_json=out / "chb05.json")
+    assert verify("now")["cases"]["chb05"]["missing_edfs"] == ["chb05_01.edf", "chb05_02.edf"]
     shutil.rmtree(out)
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from preictal.cache.windows import WindowParams, build_window_table
-from preictal.features.relative import with_relative_features
+from preictal.features.relative import model_feature_table
 from preictal.features.table import build_feature_table
 from preictal.labels import LabelParams, label_windows, seizure_ledger
 from preictal.splits import SplitParams, build_split, fold_table, rotating_seed
@@ -146,9 +146,8 @@ def tables_of(root, sfreq: int, wp: WindowParams, signal: np.ndarray) -> dict:
         SplitParams(),
     )
     assert manifest["skipped"] is None, manifest
-    cases = with_relative_features(
-        {CASE: {"windows": windows, "labels": labels, "features": features}}, RELATIVE_MIN
-    )
+    model_features = model_feature_table(features, windows, RELATIVE_MIN)  # as the workflow
+    cases = {CASE: {"windows": windows, "labels": labels, "features": model_features}}
     return {
         "signal_path": signal_path,
         "windows": windows,

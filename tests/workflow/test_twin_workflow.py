@@ -1,7 +1,8 @@
 """The workflow on the CHB-MIT twin of chb12, chb16 and chb24 (65 h: CHB-MIT's real files,
 lengths, clock times, montages and seizures, with synthetic signals): generated case by case,
 indexed exactly as CHB-MIT's metadata alone index (chb24's chosen times aside), verified, and
-carried to results/loso_summary.csv with logistic regression. About 4 minutes on 2 cores and
+carried to results/loso_summary.csv with logistic regression, each case's EDFs deleted once it is
+cached (`synthetic.keep_edfs: false`). About 4 minutes on 2 cores and
 5 GB in tmp; skips where ../shared/chbmit is absent."""
 
 from __future__ import annotations
@@ -31,7 +32,12 @@ EDF_COLUMNS = [
 
 def twin_config(meta, cases) -> dict:
     return {
-        "synthetic": {"structure": "chbmit", "metadata_root": str(meta), "cases": cases},
+        "synthetic": {
+            "structure": "chbmit",
+            "metadata_root": str(meta),
+            "cases": cases,
+            "keep_edfs": False,  # bounded disk: each case's EDFs go once it is cached
+        },
         "models": ["logreg"],
         "report": {"figures_model": "logreg"},
         "splits": {"modes": ["loso"], "val_patients": 1},
@@ -71,7 +77,10 @@ def test_twin_indexes_as_chbmit_metadata_and_verifies(run, chbmit_meta):
         pd.testing.assert_frame_equal(seizures, meta_seizures)
     result = json.loads((run / "results/dataset/verification.json").read_text())
     assert result["data_source"]["structure"] == "chbmit"
-    assert result["sha256"]["status"] == "ok"
+    # Verified from each case's checks, read while its EDFs existed; they are gone now.
+    assert not list((run / "resources/synthetic_chbmit").glob("chb*/*.edf"))
+    assert result["sha256"]["status"] == "ok" and result["sha256"]["absent_edfs"] == 0
+    assert result["sha256"]["verified"] == result["sha256"]["listed"]
     totals = result["totals"]
     assert (totals["seizures"], totals["edfs_on_disk"]) == (40 + 10 + 16, 24 + 19 + 22)
     assert totals["files_with_seizures_in_summaries"] == totals["files_in_records_with_seizures"]

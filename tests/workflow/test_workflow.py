@@ -225,9 +225,10 @@ def test_rerun_scope(done, tmp_path):
     work = tmp_path / "wf"
     shutil.copytree(done, work, symlinks=True)
     assert _plan(work, TINY) == set()
-    # Verification settings rerun only the verification (and the target that collects it).
+    # Verification settings rerun only the verification (per case and the whole; and the target
+    # that collects it).
     cfg = {**TINY, "verification": {"sha256": False}}
-    assert _plan(work, cfg) == {"verify_dataset", "all"}
+    assert _plan(work, cfg) == {"verify_case", "verify_dataset", "all"}
     # Timeline settings rerun the index and what reads it, never the generator.
     cfg = {**TINY, "timeline": {"header_tolerance_sec": 5}}
     assert _plan(work, cfg) >= {"index_case", "verify_dataset", "preprocess_case", "label_case"}

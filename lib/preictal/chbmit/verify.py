@@ -8,6 +8,7 @@ and some summary clock times overlap (chb10_89, chb18_36).
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -46,11 +47,16 @@ def verify_dataset(
     patients: Mapping[str, str],
     check_sha256: bool = True,
     threads: int = 1,
+    case_files: Mapping[str, dict] | None = None,
 ) -> dict:
-    """Verify ``cases`` of ``data_root``; ``index`` maps case -> (files, seizures) of the timeline."""
+    """Verify ``cases`` of ``data_root``; ``index`` maps case -> (files, seizures) of the timeline.
+    ``case_files`` maps case -> :func:`verify_case_files` of it, read while its EDFs existed
+    (the twin's may be deleted once cached); by default they are read now."""
     root = Path(data_root)
     source = data_source(root)
     metadata_only = source["kind"] == "chbmit-metadata"
+    if case_files is None:
+        case_files = {c: verify_case_files(root, c, check_sha256=check_sha256) for c in cases}
     records = _optional_lines(root / "RECORDS")
     seizure_records = _optional_lines(root / "RECORDS-WITH-SEIZURES")
     records_case = records_by_case(records or [])
@@ -63,7 +69,7 @@ def verify_dataset(
     discrepancies = []
     for case in cases:
         files, seizures = index[case]
-        report = _verify_case(root, case, files, seizures, records_case, metadata_only)
+        report = _verify_case(root, case_files[case], files, seizures, records_case, metadata_only)
         per_case[case] = report
         if seizure_records is not None:
             summary_set = set(files.loc[files.n_seizures > 0, "file"])
@@ -94,7 +100,7 @@ def verify_dataset(
         "totals": totals,
         "records_with_seizures_discrepancies": discrepancies,
         "subject_info": _subject_info_report(subject_info, cases),
-        "sha256": _verify_sha256(root, cases, check_sha256, metadata_only, threads),
+        "sha256": _verify_sha256(root, cases, check_sha256, metadata_only, threads, case_files),
         "cases": per_case,
     }
     result["problems"] = _problems(result)
@@ -105,22 +111,39 @@ def _optional_lines(path: Path) -> list[str] | None:
     return read_lines(path) if path.is_file() else None
 
 
+def verify_case_files(data_root: str | Path, case: str, *, check_sha256: bool = True) -> dict:
+    """What verifying one case reads from its EDFs, while they exist: the EDFs on disk, header
+    labels that differ from the summary, and (``check_sha256``) each EDF's SHA-256 by its path
+    relative to ``data_root``. JSON-serialisable: the workflow writes it per case."""
+    root = Path(data_root)
+    edfs = edfs_on_disk(root, case)
+    return {
+        "case": case,
+        "edfs_on_disk": sorted(p.name for p in edfs),
+        "edf_header_problems": _edf_checks(
+            root, case, parse_summary(find_summary(root, case), case)
+        ),
+        "edf_sha256": {f"{case}/{p.name}": sha256_file(p) for p in edfs} if check_sha256 else None,
+    }
+
+
 def _verify_case(
     root: Path,
-    case: str,
+    case_files: dict,
     files: pd.DataFrame,
     seizures: pd.DataFrame,
     records_case: Mapping[str, list[str]],
     metadata_only: bool,
 ) -> dict:
+    case = case_files["case"]
     summary = parse_summary(find_summary(root, case), case)
     in_summary = set(files.loc[files.in_summary, "file"])
-    on_disk = {p.name for p in edfs_on_disk(root, case)}
+    on_disk = set(case_files["edfs_on_disk"])
     in_records = set(records_case.get(case, []))
     durations = files.duration_sec.to_numpy(dtype=float)
     gaps = files.gap_before_sec.to_numpy(dtype=float)
     overlaps = files.loc[files.gap_before_sec < 0, ["file", "gap_before_sec"]]
-    edf_checks = [] if metadata_only else _edf_checks(root, case, summary)
+    edf_checks = [] if metadata_only else case_files["edf_header_problems"]
     report = {
         "files_in_summary": len(in_summary),
         "edfs_on_disk": len(on_disk),
@@ -214,7 +237,10 @@ def _subject_info_report(info, cases) -> dict:
     return {"present": True, "cases_without_info": [c for c in cases if c not in info]}
 
 
-def _verify_sha256(root: Path, cases, enabled: bool, metadata_only: bool, threads: int) -> dict:
+def _verify_sha256(
+    root: Path, cases, enabled: bool, metadata_only: bool, threads: int, case_files: Mapping
+) -> dict:
+    """EDFs by the digests of :func:`verify_case_files`, the other listed files hashed here."""
     sums_path = root / "SHA256SUMS.txt"
     if not enabled:
         return {"status": "skipped (verification.sha256 is false)"}
@@ -226,12 +252,19 @@ def _verify_sha256(root: Path, cases, enabled: bool, metadata_only: bool, thread
         for rel in sums
         if "/" not in rel or rel.split("/")[0] in set(cases)  # top-level files and chosen cases
     ]
-    located = {rel: _locate(root, rel) for rel in wanted}
-    present = [rel for rel, path in located.items() if path is not None]
-    absent = sorted(set(wanted) - set(present))
+    edf_digests = {}
+    for case in cases:
+        edf_digests.update(case_files[case]["edf_sha256"] or {})
+    located = {rel: _locate(root, rel) for rel in wanted if not rel.endswith(".edf")}
+    to_hash = [rel for rel, path in located.items() if path is not None]
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        digests = list(pool.map(lambda rel: sha256_file(located[rel]), present))
-    mismatched = [rel for rel, d in zip(present, digests, strict=True) if d != sums[rel]]
+        digests = dict(
+            zip(to_hash, pool.map(lambda rel: sha256_file(located[rel]), to_hash), strict=True)
+        )
+    digests.update({rel: d for rel, d in edf_digests.items() if rel in sums})
+    present = [rel for rel in wanted if rel in digests]
+    absent = sorted(set(wanted) - set(present))
+    mismatched = [rel for rel in present if digests[rel] != sums[rel]]
     log.info("sha256: %d files hashed, %d mismatched", len(present), len(mismatched))
     status = "ok" if not mismatched else "MISMATCH"
     if metadata_only:
@@ -379,6 +412,7 @@ def run_verification(
     *,
     files: Sequence[str | Path],
     seizures: Sequence[str | Path],
+    case_files: Sequence[str | Path],
     patients: Mapping[str, str],
     check_sha256: bool,
     threads: int,
@@ -386,13 +420,27 @@ def run_verification(
     out_md: str | Path,
     out_table: str | Path,
 ) -> dict:
-    """Read the per-case index tables, verify, and write the JSON, Markdown and CSV reports."""
+    """Read the per-case index tables and file checks (:func:`run_case_files`), verify, and
+    write the JSON, Markdown and CSV reports."""
     index = {
         case: (pd.read_parquet(f), pd.read_parquet(s))
         for case, f, s in zip(cases, files, seizures, strict=True)
     }
+    checks = {
+        case: json.loads(Path(path).read_text())
+        for case, path in zip(cases, case_files, strict=True)
+    }
+    for case, check in checks.items():
+        if check["case"] != case or (check_sha256 and check["edf_sha256"] is None):
+            raise ValueError(f"{case}: its file checks are stale (case or verification.sha256)")
     result = verify_dataset(
-        data_root, cases, index, patients=patients, check_sha256=check_sha256, threads=threads
+        data_root,
+        cases,
+        index,
+        patients=patients,
+        check_sha256=check_sha256,
+        threads=threads,
+        case_files=checks,
     )
     write_json(out_json, result)
     write_text(out_md, render_markdown(result))
@@ -400,4 +448,11 @@ def run_verification(
         cases_table(result).to_csv(tmp, index=False)
     for problem in result["problems"]:
         log.warning("verification: %s", problem)
+    return result
+
+
+def run_case_files(data_root: str | Path, case: str, *, check_sha256: bool, out_json) -> dict:
+    """:func:`verify_case_files` of one case, written as JSON for :func:`run_verification`."""
+    result = verify_case_files(data_root, case, check_sha256=check_sha256)
+    write_json(out_json, result)
     return result
