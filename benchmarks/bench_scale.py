@@ -15,7 +15,8 @@ chb21 goes with chb01). `--files-per-case N` keeps only each case's first N file
 Each size gets its own work dir (`<workdir>/p<N>[_f<N>]`) and config file there. The rows go to
 `benchmarks/results/scale.csv` (one per size x stage, and a `TOTAL` row per size); a markdown table
 is printed, with per-stage seconds per hour of EEG so that growth is comparable across sizes.
-Generated EDFs are kept unless `--delete-edfs`.
+Each case's generated EDFs are deleted once it is cached (`synthetic.keep_edfs: false`, bounded
+disk) unless `--keep-edfs`.
 """
 
 from __future__ import annotations
@@ -262,6 +263,7 @@ def write_config(workdir: Path, size: Size, args) -> Path:
             "metadata_root": str(Path(args.metadata_root).resolve()),
             "cases": cases,
             "files": size.files,
+            "keep_edfs": bool(args.keep_edfs),
         },
         "models": list(args.models),
         "report": {"figures_model": args.models[0]},
@@ -322,9 +324,6 @@ def run_size(size: Size, args) -> list[dict]:
         "peak_disk_gb": peak / 1e9,
     }
     stages = aggregate_stages(read_benchmarks(workdir / BENCH_DIR))
-    if args.delete_edfs and data_root.exists():
-        for edf in data_root.rglob("*.edf"):
-            edf.unlink()
     return scale_rows(stages, info)
 
 
@@ -339,7 +338,9 @@ def main(argv: list[str] | None = None) -> None:
         "--files-per-case", type=int, default=None, help="smoke mode: first N files"
     )
     parser.add_argument("--sha256", action="store_true", help="keep verification.sha256 on")
-    parser.add_argument("--delete-edfs", action="store_true", help="delete EDFs after each size")
+    parser.add_argument(
+        "--keep-edfs", action="store_true", help="keep the twin's EDFs (synthetic.keep_edfs)"
+    )
     parser.add_argument("--poll-s", type=float, default=5.0, help="disk poll interval (s)")
     parser.add_argument("--out", default=str(REPO / "benchmarks/results/scale.csv"))
     args = parser.parse_args(argv)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import math
 
+import yaml
 from benchmarks.bench_scale import (
+    Size,
     aggregate_stages,
     choose_patients,
     markdown_table,
     read_benchmarks,
     scale_rows,
+    write_config,
 )
 
 HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
@@ -75,3 +79,15 @@ def test_patients_chosen_by_fewest_hours_with_their_cases():
     chosen = choose_patients(hours, {"chb21": "chb01"}, 3)
     assert chosen == [["chb16"], ["chb02"], ["chb03"]]
     assert choose_patients(hours, {"chb21": "chb01"}, 4)[-1] == ["chb01", "chb21"]
+
+
+def test_config_deletes_twin_edfs_unless_asked_to_keep_them(tmp_path):
+    size = Size("p4", [["chb01", "chb21"], ["chb02"]], None)
+    for keep, expected in ((False, False), (True, True)):
+        args = argparse.Namespace(
+            metadata_root=tmp_path, models=["logreg"], sha256=False, keep_edfs=keep
+        )
+        config = yaml.safe_load(write_config(tmp_path / str(keep), size, args).read_text())
+        assert config["synthetic"]["keep_edfs"] is expected
+        assert config["synthetic"]["cases"] == ["chb01", "chb02", "chb21"]
+        assert config["synthetic"]["structure"] == "chbmit"
