@@ -39,3 +39,12 @@ onsuccess:
     note = exclusions_note(layout.EXCLUSIONS)
     if note:
         logger.warning(note)
+    summary = warnings_summary("logs", since=RUN_STARTED)
+    if summary:
+        logger.warning(summary)
+
+
+onerror:
+    summary = warnings_summary("logs", since=RUN_STARTED)
+    if summary:
+        logger.warning(summary)

@@ -164,10 +164,11 @@ def markdown_table(rows: list[dict]) -> str:
 
 
 def snakemake_jobs(log: Path) -> int | None:
-    """All jobs of the run (rules without `benchmark:` included), from Snakemake's last
-    "N of M steps" line."""
-    hits = re.findall(r"(\d+) of (\d+) steps", Path(log).read_text()) if Path(log).exists() else []
-    return int(hits[-1][1]) if hits else None
+    """All jobs of the run (rules without `benchmark:` included), from the console's last job
+    line (`... [N/M]`, profiles/default's logger) or Snakemake's own "N of M steps"."""
+    text = Path(log).read_text() if Path(log).exists() else ""
+    hits = re.findall(r"(\d+) of (\d+) steps|\[(\d+)/(\d+)\]$", text, flags=re.M)
+    return int(hits[-1][1] or hits[-1][3]) if hits else None
 
 
 # --- Choosing patients ---------------------------------------------------------------------------
@@ -281,7 +282,7 @@ def run_size(size: Size, args) -> list[dict]:
     cmd = [
         str(Path(sys.executable).parent / "snakemake"),
         TARGET, "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--configfile", str(config),
-        "--cores", str(args.cores), "--quiet", "rules",
+        "--cores", str(args.cores),
     ]  # fmt: skip
     print("$", " ".join(cmd), flush=True)
     poller = DiskPoller(workdir, every=args.poll_s)

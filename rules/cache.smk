@@ -3,6 +3,8 @@
 
 
 rule preprocess_case:
+    # Before the next case's twin, so that few cases' EDFs are on disk at once (keep_edfs: false)
+    priority: 10
     input:
         files=layout.FILES,
         edfs=case_edfs_input,

@@ -37,6 +37,7 @@ if TWIN:
                 "../scripts/synthetic_twin_case.py"
 
     rule synthetic_twin_lists:
+        priority: 10  # first: every case's index_case reads the lists
         output:
             TWIN_FILES["lists"],
         log:
@@ -95,6 +96,8 @@ elif SYNTHETIC:
 
 
 rule index_case:
+    # Before the next case's twin, so that few cases' EDFs are on disk at once (keep_edfs: false)
+    priority: 10
     input:
         unpack(case_raw_inputs),
     output:
@@ -117,6 +120,8 @@ rule index_case:
 
 
 rule verify_case:
+    # Before the next case's twin, so that few cases' EDFs are on disk at once (keep_edfs: false)
+    priority: 10
     input:
         unpack(case_raw_inputs),
     output:

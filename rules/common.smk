@@ -2,6 +2,7 @@
 # the results/ layout is lib/preictal/layout.py.
 
 
+import time
 from pathlib import Path
 
 from snakemake.utils import validate
@@ -26,7 +27,19 @@ from preictal.workflow.config import (
     synthetic_spec,
     workflow_cases,
 )
+from preictal.workflow.console import warnings_summary
+from preictal.workflow.schema import config_problem, load_schema
 
+# The run's start: the closing summary lists the warnings of logs written since.
+RUN_STARTED = time.time()
+
+# A short message naming the key (Snakemake's own prints the whole schema); then validate() for the
+# schema's defaults.
+CONFIG_PROBLEM = config_problem(
+    config, load_schema(Path(workflow.basedir) / "schemas/workflow_config.schema.yaml")
+)
+if CONFIG_PROBLEM:
+    raise WorkflowError(f"config: {CONFIG_PROBLEM}")
 validate(config, "../schemas/workflow_config.schema.yaml")
 
 try:

@@ -15,6 +15,7 @@ is ``train``, ``val``, ``test`` or ``none``. :func:`assert_disjoint` checks ever
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,8 @@ import numpy as np
 import pandas as pd
 
 PARTS = ("train", "val", "test")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -260,6 +263,7 @@ def build_split(
                 "part": pd.Series(dtype=str),
             }
         )
+        log.warning("%s/%s: fold skipped (%s); its result rows say so", mode, fold, exc)
         return empty, {"split": mode, "fold": fold, "skipped": str(exc)}
     involved = {c: windows[c] for c in split.case.unique()}
     assert_disjoint(split, involved, patients, mode)

@@ -13,6 +13,7 @@ from benchmarks.bench_scale import (
     markdown_table,
     read_benchmarks,
     scale_rows,
+    snakemake_jobs,
     write_config,
 )
 
@@ -91,3 +92,13 @@ def test_config_deletes_twin_edfs_unless_asked_to_keep_them(tmp_path):
         assert config["synthetic"]["keep_edfs"] is expected
         assert config["synthetic"]["cases"] == ["chb01", "chb02", "chb21"]
         assert config["synthetic"]["structure"] == "chbmit"
+
+
+def test_job_count_from_either_console(tmp_path):
+    ours, theirs = tmp_path / "ours.log", tmp_path / "theirs.log"
+    ours.write_text(
+        "09:00:01 done  index_case  case=chb01  2 s  [1/286]\n09:00:09 done  x  [2/286]\n"
+    )
+    theirs.write_text("1 of 39 steps (3%) done\n39 of 39 steps (100%) done\n")
+    assert snakemake_jobs(ours) == 286 and snakemake_jobs(theirs) == 39
+    assert snakemake_jobs(tmp_path / "missing.log") is None

@@ -51,10 +51,36 @@ def run(tmp_path_factory, chbmit_meta):
     # One case's twin alone is a target of its own.
     dry = snakemake(workdir, "synthetic_twin_chb24", "-n", "--quiet", "rules", config=config)
     assert "synthetic_twin_chb24" in dry.stdout and "synthetic_twin_chb12" not in dry.stdout
-    snakemake(
+    proc = snakemake(
         workdir, "results/loso_summary.csv", "results/dataset/verification.json", config=config
     )
+    (workdir / "console.txt").write_text(proc.stdout + proc.stderr)
     return workdir
+
+
+def most_cases_with_edfs_at_once(console: str) -> int:
+    """From the console's job lines: the most cases whose twin was written and whose EDFs were
+    not yet all read (verify_case, index_case and preprocess_case done) at any one time."""
+    readers = {"verify_case", "index_case", "preprocess_case"}
+    open_cases: dict[str, set[str]] = {}
+    most = 0
+    for rule, case in re.findall(r"^\S+ done  (\S+)(?:  case=(\S+))?", console, flags=re.M):
+        if rule.startswith("synthetic_twin_chb"):
+            open_cases[rule.removeprefix("synthetic_twin_")] = set(readers)
+        elif rule in readers and case in open_cases:
+            open_cases[case].discard(rule)
+            if not open_cases[case]:
+                del open_cases[case]
+        most = max(most, len(open_cases))
+    return most
+
+
+def test_each_case_is_cached_before_the_next_twin(run):
+    """Priorities on the EDF readers: the EDFs on disk are those of at most `--cores` (2) cases,
+    not of every case (Snakemake would otherwise write all twins first)."""
+    console = (run / "console.txt").read_text()
+    assert console.count(" done  synthetic_twin_chb") == len(CASES)
+    assert most_cases_with_edfs_at_once(console) <= 2 < len(CASES)
 
 
 def test_twin_indexes_as_chbmit_metadata_and_verifies(run, chbmit_meta):

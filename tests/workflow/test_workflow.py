@@ -49,8 +49,30 @@ def snakemake(
 def done(tmp_path_factory):
     """The tiny workflow, run once to completion."""
     workdir = tmp_path_factory.mktemp("wf")
-    snakemake(workdir)
+    proc = snakemake(workdir)
+    (workdir / "console.txt").write_text(proc.stdout + proc.stderr)
     return workdir
+
+
+def test_console_is_one_line_per_job_start_and_end(done):
+    """The profile's logger (preictal.workflow.console): no "Shell command: None" blocks; each job
+    a start and a done line with its wildcards; FusionNet's epochs with the time left."""
+    console = (done / "console.txt").read_text()
+    assert "Shell command" not in console
+    assert "Select jobs to execute" not in console and "Execute 1 jobs" not in console
+    starts = re.findall(r"^\d\d:\d\d:\d\d start (\S+)(.*)$", console, flags=re.M)
+    dones = re.findall(r"^\d\d:\d\d:\d\d done  (\S+)(.*)\[(\d+)/(\d+)\]$", console, flags=re.M)
+    assert len(starts) == len(dones) > 0
+    assert ("index_case", "  case=chb01") in starts
+    total = int(dones[-1][3])
+    assert sorted(int(d[2]) for d in dones) == list(range(1, total + 1))
+    epochs = re.findall(
+        r"train_fusion split=\S+ fold=\S+: epoch (\d+)/(\d+): .*\((.*)\)$", console, flags=re.M
+    )
+    assert epochs and all(e[0] != e[1] or "last epoch" in e[2] for e in epochs)
+    # The tiny data's loso folds are skipped (2 patients): said once per fold, at the end.
+    assert "warning(s) in this run's job logs:" in console
+    assert "logs/make_split/loso." in console and "fold skipped" in console
 
 
 def test_outputs_and_data_source(done):
@@ -387,7 +409,10 @@ def test_metadata_only_data_root(chbmit_meta, tmp_path):
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ({"verificaton": {"sha256": True}}, "Additional properties are not allowed ('verificaton'"),
+        (
+            {"verificaton": {"sha256": True}},
+            "unknown key 'verificaton' at the top level; did you mean 'verification'?",
+        ),
         ({"synthetic": {"effect_size": -1}}, "-1 is less than the minimum of 0"),
         ({"timeline": {"header_tolerance_sec": "two"}}, "'two' is not of type 'number'"),
         ({"cases": ["chb09"]}, "cases: chb09 not in synthetic.cases"),

@@ -43,6 +43,9 @@ from preictal.models.fusion.data import BlockShuffleSampler
 from preictal.models.fusion.losses import fusion_loss, pos_weight_from
 
 log = logging.getLogger(__name__)
+# Epoch progress; the Snakemake job also shows it on the console (preictal.workflow.job).
+progress = logging.getLogger("preictal.progress")
+PROGRESS_EVERY_S = 30.0
 
 CURVE_COLUMNS = [
     "epoch",
@@ -478,6 +481,7 @@ class _FoldTrainer:
         self.state = _Progress(micro=params.batch_size)
         self.step = 0  # training steps (batches) in this call, for perf_every_n_steps
         self.epochs_this_call = 0
+        self.epoch_seconds: list[float] = []  # this call's epochs, for the time left
         self.interrupted = False
 
     def run(self) -> dict:
@@ -593,14 +597,23 @@ class _FoldTrainer:
         self.epochs_this_call += 1
 
     def _log_epoch(self, row: dict) -> None:
-        """Log the epoch's curves row, and the early stop, for following a run live."""
-        log.info(
-            "epoch %d: train_loss %.4f val_loss %.4f val_auroc %.4f val_auprc %.4f (%.1fs)",
-            *(row[k] for k in ("epoch", "train_loss", "val_loss", "val_auroc", "val_auprc")),
+        """Log the epoch's curves row, the time left (mean epoch time of this call x epochs
+        left) and the early stop, for following a run live."""
+        self.epoch_seconds.append(row["seconds"])
+        left = self.params.epochs - row["epoch"] - 1
+        eta = left * sum(self.epoch_seconds) / len(self.epoch_seconds)
+        progress.info(
+            "epoch %d/%d: train_loss %.4f val_loss %.4f val_auroc %.4f val_auprc %.4f (%.1f s; %s)",
+            row["epoch"] + 1,
+            self.params.epochs,
+            *(row[k] for k in ("train_loss", "val_loss", "val_auroc", "val_auprc")),
             row["seconds"],
+            "last epoch"
+            if left == 0 or self.state.stopped
+            else f"about {eta / 60:.1f} min left for {left} more",
         )
         if self.state.stopped:
-            log.info("early stop: no better val AUROC for %d epochs", self.params.patience)
+            progress.info("early stop: no better val AUROC for %d epochs", self.params.patience)
 
     def _train_loader(self, epoch: int, sampler, drop_last: bool) -> DataLoader:
         """The epoch's training loader. Augmentation, block order and worker seeds all derive
@@ -629,7 +642,7 @@ class _FoldTrainer:
         self.opt.zero_grad(set_to_none=True)
         pending: list[dict] = []  # the batches whose gradients are accumulated but not stepped
         loss_sum, loss_n = 0.0, 0
-        t_end = time.perf_counter()
+        t_end = t_start = t_report = time.perf_counter()
         for i, batch in enumerate(loader):
             t0 = time.perf_counter()
             data_ms = (t0 - t_end) * 1000
@@ -649,6 +662,17 @@ class _FoldTrainer:
                 opt_ms, step_ms = (t_end - t_opt) * 1000, (t_end - t0) * 1000 + data_ms
                 self._log_perf(epoch, len(batch["y"]), t, data_ms, opt_ms, step_ms)
             self.step += 1
+            if t_end - t_report >= PROGRESS_EVERY_S:
+                t_report = t_end
+                per_batch = (t_end - t_start) / (i + 1)
+                progress.info(
+                    "epoch %d/%d: %d of %d batches, about %.1f min left in this epoch",
+                    epoch + 1,
+                    p.epochs,
+                    i + 1,
+                    n_batches,
+                    per_batch * (n_batches - i - 1) / 60,
+                )
         return loss_sum / loss_n if loss_n else float("nan")
 
     def _run_batch_with_oom_backoff(self, batch: dict, pending: list[dict], timed: bool) -> dict:
