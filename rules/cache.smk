@@ -131,19 +131,19 @@ rule cache_tables:
         window_counts=report(
             "results/tables/window_counts.csv",
             caption="../report/window_counts.rst",
-            category="Cache",
+            category="3. Cache",
             labels={"table": "window counts"},
         ),
         cache_report=report(
             "results/tables/cache_report.csv",
             caption="../report/cache_report.rst",
-            category="Cache",
+            category="3. Cache",
             labels={"table": "cache report"},
         ),
         channel_consistency=report(
             "results/tables/channel_consistency.csv",
             caption="../report/channel_consistency.rst",
-            category="Cache",
+            category="3. Cache",
             labels={"table": "channel consistency"},
         ),
     log:
@@ -171,7 +171,7 @@ rule cache_figures:
             name: report(
                 f"results/figures/cache/{name}.png",
                 caption=f"../report/{name}.rst",
-                category="Cache",
+                category="3. Cache",
                 labels={"figure": name.replace("_", " ")},
             )
             for name in CACHE_FIGURES
@@ -197,7 +197,7 @@ rule exclusions:
         report(
             layout.EXCLUSIONS,
             caption="../report/exclusions.rst",
-            category="Dataset",
+            category="2. Dataset",
             labels={"table": "excluded inputs"},
         ),
     log:

@@ -153,7 +153,7 @@ rule verify_dataset:
         table=report(
             "results/dataset/cases.csv",
             caption="../report/dataset_cases.rst",
-            category="Dataset",
+            category="2. Dataset",
             labels={"table": "cases"},
         ),
     log:
@@ -180,7 +180,7 @@ rule plot_dataset_timeline:
         report(
             "results/dataset/timeline.png",
             caption="../report/dataset_timeline.rst",
-            category="Dataset",
+            category="2. Dataset",
             labels={"figure": "recording timeline"},
         ),
     log:

@@ -45,13 +45,13 @@ rule aggregate_split:
         results=report(
             layout.SPLIT_RESULTS,
             caption="../report/results.rst",
-            category="Evaluation",
+            category="5. Evaluation",
             labels={"table": "{split} results"},
         ),
         summary=report(
             layout.SPLIT_SUMMARY,
             caption="../report/summary.rst",
-            category="Evaluation",
+            category="1. Results",
             labels={"table": "{split} summary"},
         ),
     log:
@@ -81,7 +81,7 @@ rule alarm_ablation:
         report(
             "results/tables/alarm_ablation.csv",
             caption="../report/alarm_ablation.rst",
-            category="Evaluation",
+            category="5. Evaluation",
             labels={"table": "alarm ablation"},
         ),
     log:
@@ -118,20 +118,26 @@ rule final_summary:
         summary_results=report(
             "results/summary_results.csv",
             caption="../report/summary_results.rst",
-            category="Evaluation",
+            category="5. Evaluation",
             labels={"table": "summary results"},
         ),
         calibration=report(
             "results/tables/calibration_comparison.csv",
             caption="../report/calibration.rst",
-            category="Evaluation",
+            category="5. Evaluation",
             labels={"table": "calibration"},
         ),
         final_summary=report(
             "results/final_summary.md",
             caption="../report/final_summary.rst",
-            category="Evaluation",
-            labels={"table": "final summary"},
+            category="1. Results",
+            labels={"table": "markdown of the final summary"},
+        ),
+        headline=report(
+            "results/headline.html",
+            caption="../report/headline.rst",
+            category="1. Results",
+            labels={"table": "headline: every model at every FAH target"},
         ),
     log:
         "logs/final_summary.log",
@@ -191,7 +197,7 @@ rule evaluation_figures:
             name: report(
                 f"results/figures/eval/{{split}}/{name}.png",
                 caption=f"../report/eval_{name}.rst",
-                category="Evaluation",
+                category="5. Evaluation",
                 subcategory="{split}",
                 labels={"split": "{split}", "figure": name.replace("_", " ")},
             )

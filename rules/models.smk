@@ -131,7 +131,7 @@ rule compare_variants:
         report(
             "results/tables/{table}.csv",
             caption="../report/comparisons.rst",
-            category="Models",
+            category="4. Models",
             labels={"table": "{table}"},
         ),
     log:
@@ -167,7 +167,7 @@ rule window_auroc:
         report(
             "results/tables/window_auroc.csv",
             caption="../report/window_auroc.rst",
-            category="Models",
+            category="4. Models",
             labels={"table": "window AUROC"},
         ),
     log:

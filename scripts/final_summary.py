@@ -16,6 +16,7 @@ from preictal.evaluate.final_summary import (
     metrics_row,
     summary_results,
 )
+from preictal.evaluate.headline import headline_html
 from preictal.io import atomic_path, write_text
 from preictal.labels import LabelParams
 
@@ -39,16 +40,19 @@ calibration = calibration_comparison(
 )
 with atomic_path(o.calibration) as tmp:
     calibration.to_csv(tmp, index=False)
+label_params = LabelParams(**p.labels)
+summary_md = final_summary_md(
+    splits,
+    p.data_source,
+    label_params,
+    p.alpha,
+    p.selection_fah,
+    exclusions=pd.read_csv(i.exclusions),
+)
+write_text(o.final_summary, summary_md)
 write_text(
-    o.final_summary,
-    final_summary_md(
-        splits,
-        p.data_source,
-        LabelParams(**p.labels),
-        p.alpha,
-        p.selection_fah,
-        exclusions=pd.read_csv(i.exclusions),
-    ),
+    o.headline,
+    headline_html(splits, p.data_source, label_params, p.selection_fah, summary_md),
 )
 append_metrics_row(
     p.metrics_log, metrics_row(snakemake.config, p.data_source, splits, p.selection_fah)

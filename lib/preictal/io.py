@@ -135,7 +135,17 @@ def software_versions() -> dict[str, str]:
     import importlib.metadata as md
     import platform
 
-    names = ("preictal", "numpy", "scipy", "pandas", "pyarrow", "mne", "edfio")
+    names = (
+        "preictal",
+        "numpy",
+        "scipy",
+        "pandas",
+        "pyarrow",
+        "edfio",
+        "scikit-learn",
+        "xgboost",
+        "torch",
+    )
     out = {"python": platform.python_version()}
     for name in names:
         try:

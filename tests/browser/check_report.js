@@ -1,9 +1,11 @@
 // Open a Snakemake HTML report in headless Chromium (Debian's chromium via playwright-core), show
 // the requested figures, and report what loaded and every request that left the page.
 // Usage: node check_report.js REPORT.html SPEC.json OUT_DIR
-// SPEC: {"figures": [{"category": "Dataset", "label": "recording timeline"},
-//                    {"category": "Evaluation", "subcategory": "within", "label": "tradeoff"}, ...]}
-// Prints JSON: {heading, figures: [{category, label, width, height}], offPage: [urls], errors}.
+// SPEC: {"figures": [{"category": "2. Dataset", "label": "recording timeline"},
+//                    {"category": "5. Evaluation", "subcategory": "within", "label": "tradeoff"}, ...],
+//        "pages": [{"category": "1. Results", "label": "headline"}]}   (HTML items, shown in the page)
+// Prints JSON: {heading, figures: [{category, label, width, height}], pages: [{category, label, text}],
+// offPage: [urls], errors}.
 const { chromium } = require('playwright-core');
 const fs = require('fs');
 const path = require('path');
@@ -45,6 +47,19 @@ const path = require('path');
     await page.screenshot({ path: path.join(outDir, `report_figure_${i}.png`) });
     figures.push({ ...fig, ...size });
   }
+  const pages = [];
+  for (const [i, item] of (spec.pages || []).entries()) {
+    await page.goto('file://' + path.resolve(report));
+    await page.waitForLoadState('networkidle');
+    await page.getByRole('link', { name: item.category, exact: true }).click();
+    const row = page.locator('tr', { hasText: item.label }).first();
+    await row.locator('a[iconname="eye"]').click();
+    const body = page.frameLocator('iframe').first().locator('body');
+    await body.waitFor({ timeout: 15000 });
+    const text = await body.innerText();
+    await page.screenshot({ path: path.join(outDir, `report_page_${i}.png`) });
+    pages.push({ ...item, text });
+  }
   await browser.close();
-  console.log(JSON.stringify({ heading, figures, offPage, errors }));
+  console.log(JSON.stringify({ heading, figures, pages, offPage, errors }));
 })().catch(e => { console.error(e); process.exit(2); });

@@ -28,4 +28,9 @@ def test_chance_tests_filled_for_significant_hollow_otherwise(frames, tmp_path):
     np.testing.assert_allclose(p["p:mlp:not_significant"].get_ydata(), [0.3])
     assert [t.get_text() for t in ax_p.get_xticklabels()] == list(FOLDS)
     assert "mlp 2/3" in ax.get_title()
+    renderer = fig.canvas.get_renderer()
+    for axis in (ax, ax_p):  # the legends lie beside the points, not on them
+        assert (
+            axis.get_legend().get_window_extent(renderer).x0 >= axis.get_window_extent(renderer).x1
+        )
     plt.close(fig)

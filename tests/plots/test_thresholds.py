@@ -87,3 +87,19 @@ def test_tradeoff_chance_line_follows_the_label_params(frames):
     np.testing.assert_allclose(y, 1 - np.exp(-x * 1140 / 3600))
     assert "SOP 19 min" in chance.get_label()
     plt.close(fig)
+
+
+def test_many_folds_are_grey_with_their_median_and_a_short_legend():
+    """CHB-MIT's 23 loso folds: no repeated colours and no 23-entry legend."""
+    curves = {f"chb{i:02d}": val_curve(i % 5) for i in range(1, 24)}
+    for fig in (
+        plot_threshold_vs_fah(curves, "logreg", "loso", SOURCE, targets=TARGETS),
+        plot_threshold_vs_sensitivity(curves, "logreg", "loso", SOURCE),
+    ):
+        ax = fig.axes[0]
+        labels = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert "each fold (23)" in labels and "median over folds" in labels
+        assert len(labels) <= 4
+        folds = [line for line in ax.get_lines() if line.get_color() != "k"][:23]
+        assert len({tuple(np.round(line.get_color(), 3)) for line in folds}) == 1
+        plt.close(fig)

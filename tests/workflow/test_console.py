@@ -45,6 +45,7 @@ def test_a_job_is_a_start_and_a_done_line():
     assert " done  train_fusion  split=loso fold=chb03  0 s  [5/56]" in done
     assert handler.line(record("None", event=LogEvent.SHELLCMD, shellcmd=None)) is None
     assert handler.line(record("Select jobs to execute...")) is None
+    assert handler.line(record("Removing temporary output data/chb01/chb01_01.edf.")) is None
     assert handler.line(record("Execute 2 jobs...", event=LogEvent.JOB_STARTED, jobs=[7])) is None
     assert handler.line(record("3 input file(s) excluded")) == "3 input file(s) excluded"
 

@@ -189,14 +189,15 @@ def test_report_builds_offline_and_names_the_source(done, tmp_path):
     assert "SYNTHETIC" in html
     assert "timeline.png" in html and "cases.csv" in html
     figures = [
-        {"category": "Dataset", "label": "recording timeline"},
-        {"category": "Cache", "label": "label timeline"},
-        {"category": "Evaluation", "subcategory": "within", "label": "tradeoff"},
-        {"category": "Evaluation", "subcategory": "within", "label": "risk timeline"},
-        {"category": "Evaluation", "subcategory": "loso", "label": "reliability"},
+        {"category": "2. Dataset", "label": "recording timeline"},
+        {"category": "3. Cache", "label": "label timeline"},
+        {"category": "5. Evaluation", "subcategory": "within", "label": "tradeoff"},
+        {"category": "5. Evaluation", "subcategory": "within", "label": "risk timeline"},
+        {"category": "5. Evaluation", "subcategory": "loso", "label": "reliability"},
     ]
+    pages = [{"category": "1. Results", "label": "headline"}]
     spec = tmp_path / "spec.json"
-    spec.write_text(json.dumps({"figures": figures}))
+    spec.write_text(json.dumps({"figures": figures, "pages": pages}))
     assert (BROWSER / "node_modules/playwright-core").is_dir(), "run: npm ci --prefix tests/browser"
     proc = subprocess.run(
         [
@@ -219,6 +220,19 @@ def test_report_builds_offline_and_names_the_source(done, tmp_path):
     assert [f["label"] for f in seen["figures"]] == [f["label"] for f in figures]
     assert all(f["width"] > 300 and f["height"] > 200 for f in seen["figures"])
     assert (tmp_path / "report_figure_0.png").stat().st_size > 10_000
+    # Categories in pipeline order; the first one opens on the headline table, rendered in the
+    # page: the model chosen on validation marked, the protocol stated, final_summary as text.
+    menu = [
+        text.index(c)
+        for c in ("1. Results", "2. Dataset", "3. Cache", "4. Models", "5. Evaluation")
+    ]
+    assert menu == sorted(menu)
+    headline = seen["pages"][0]["text"]
+    assert "Data source: SYNTHETIC" in headline and "SPH = 30 s" in headline
+    assert re.search(r"Within patient \(within\): [12] folds?\n", headline)  # tiny: chb02 skipped
+    assert "(chosen on validation)" in headline and "false alarms per interictal hour" in headline
+    assert "Final summary" in headline and "What remains hard" in headline
+    assert "| ---" not in headline  # rendered, not markdown source
 
 
 def _plan(workdir: Path, config: dict, *targets: str) -> set[str]:

@@ -122,12 +122,21 @@ def _shade_seizure(ax, onset: float, end: float, params: LabelParams) -> None:
 def plot_label_timeline(files, windows, labels, seizure, source, params: LabelParams) -> plt.Figure:
     """Window labels around one seizure whose preictal period lies partly in the previous file."""
     onset, end = seizure.onset_sec, seizure.end_sec
-    lo, hi = onset - 2.5 * params.preictal_sec, end + 1.5 * params.postictal_min * 60
+    # Far enough back to reach interictal windows (beyond the interictal buffer).
+    back = max(2.5 * params.preictal_sec, (params.interictal_buffer_min + 10) * 60)
+    lo, hi = onset - back, end + 1.5 * params.postictal_min * 60
     sel = (windows.end_sec > lo) & (windows.start_sec < hi)
-    fig, ax = plt.subplots(figsize=(11, 3.2))
+    fig, ax = plt.subplots(figsize=(11, 3.4))
+    names = {1: "preictal windows", 0: "interictal windows", -1: "excluded windows"}
     for y in (1, 0, -1):
         m = sel & (labels.y_cls == y)
-        ax.scatter((windows.end_sec[m] - onset) / 60, np.full(m.sum(), y), s=6, c=LABEL_COLORS[y])
+        ax.scatter(
+            (windows.end_sec[m] - onset) / 60,
+            np.full(m.sum(), y),
+            s=6,
+            c=LABEL_COLORS[y],
+            label=f"{names[y]} ({int(m.sum())})",
+        )
     for f in files.itertuples():
         if f.end_sec > lo and f.start_sec < hi:
             ax.axvspan(
@@ -145,7 +154,7 @@ def plot_label_timeline(files, windows, labels, seizure, source, params: LabelPa
     ax.set_title(
         f"{seizure.case} labels across a file boundary (files: blue band) - {source_label(source)}"
     )
-    ax.legend(loc="lower left", fontsize=7, ncol=4)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
     fig.tight_layout()
     return fig
 
@@ -158,10 +167,13 @@ def plot_label_sanity(examples: list[dict], source, params: LabelParams) -> plt.
     for ax, ex in zip(axes[:, 0], examples, strict=True):
         onset, end = ex["onset"], ex["end"]
         for t, lo, hi in ex["envelopes"]:  # one per cached block: gaps stay empty
-            for i in range(len(SHOW)):
+            for i in range(len(SHOW)):  # grey: 30 min of 1-s envelopes in 12 in are dense
                 ax.fill_between(
-                    (t - onset) / 60, lo[i] - i * spacing, hi[i] - i * spacing, color="k", lw=0
+                    (t - onset) / 60, lo[i] - i * spacing, hi[i] - i * spacing, color="0.35", lw=0
                 )
+        x_bar = (end - onset) / 60 + 1.4 * params.postictal_min  # near the right end of the span
+        ax.plot([x_bar, x_bar], [0.45 * spacing - spacing, 0.45 * spacing], color="k", lw=2.5)
+        ax.text(x_bar, 0.5 * spacing, f" {spacing:g} uV", fontsize=7, va="bottom", ha="center")
         _shade_seizure(ax, onset, end, params)
         for g0, g1 in ex["gaps"]:
             ax.axvspan(
@@ -176,7 +188,8 @@ def plot_label_sanity(examples: list[dict], source, params: LabelParams) -> plt.
         ax.set_yticks([-i * spacing for i in range(len(SHOW))], SHOW)
         ax.set_ylim(-(len(SHOW) - 0.4) * spacing, 0.7 * spacing)
         ax.set_title(
-            f"{ex['case']} ({ex['patient']}), {ex['file']}; one division = {spacing:g} uV",
+            f"{ex['case']} ({ex['patient']}), {ex['file']}; channels {spacing:g} uV apart "
+            f"(scale bar), per-second min-max envelope",
             fontsize=9,
         )
         ax.set_xlabel("minutes from onset")

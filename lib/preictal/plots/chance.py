@@ -80,7 +80,8 @@ def plot_chance_tests(
             [], [], ls="none", marker="_", ms=12, mew=2, color="0.3", label="chance sensitivity"
         ),
     ]
-    ax.legend(handles=legend, fontsize=7, ncol=2, loc="upper right")
+    # Outside the axes: inside, they covered points of the rightmost patients.
+    ax.legend(handles=legend, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.set_ylim(-0.05, 1.08)
     ax.set_ylabel("test sensitivity (caught / scored)")
     ax.grid(alpha=0.3, axis="y")
@@ -106,7 +107,8 @@ def plot_chance_tests(
             Line2D([], [], color="#d62728", ls="--", label=f"alpha {alpha:g}"),
         ],
         fontsize=7,
-        loc="lower right",
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
     )
     ax_p.grid(alpha=0.3, axis="y")
     ax_p.set_xticks(range(len(folds)), folds, rotation=60 if len(folds) > 8 else 0, fontsize=8)

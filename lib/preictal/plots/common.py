@@ -66,9 +66,60 @@ def _at_target(frame: pd.DataFrame, target_fah: float) -> pd.DataFrame:
     return frame[np.isclose(frame.target_fah.astype(float), float(target_fah))]
 
 
+# Up to this many folds get a colour and a legend entry each; more (CHB-MIT's 23 loso folds) are
+# drawn as thin grey lines with their median in black, so that colours never repeat.
+MAX_COLOURED_FOLDS = 10
+
+
 def _fold_colors(folds: Sequence[str]) -> dict[str, tuple]:
-    cmap = plt.get_cmap("tab10" if len(folds) <= 10 else "tab20")
-    return {f: cmap(i % cmap.N) for i, f in enumerate(folds)}
+    if len(folds) > MAX_COLOURED_FOLDS:
+        return {f: (0.55, 0.55, 0.55, 0.6) for f in folds}
+    cmap = plt.get_cmap("tab10")
+    return {f: cmap(i) for i, f in enumerate(folds)}
+
+
+def median_curve(lines: Sequence[tuple[np.ndarray, np.ndarray]], points: int = 200):
+    """The median over folds of curves y(x) with different x: each interpolated on a common grid
+    inside its own x range (NaN outside), then the median of those present."""
+    finite = [(np.asarray(x, float), np.asarray(y, float)) for x, y in lines if len(x)]
+    if not finite:
+        return np.array([]), np.array([])
+    lo = min(float(np.nanmin(x)) for x, _ in finite)
+    hi = max(float(np.nanmax(x)) for x, _ in finite)
+    grid = np.linspace(lo, hi, points)
+    stack = np.full((len(finite), points), np.nan)
+    for i, (x, y) in enumerate(finite):
+        ok = np.isfinite(x) & np.isfinite(y)
+        if ok.sum() < 2:
+            continue
+        order = np.argsort(x[ok], kind="stable")
+        xs, ys = x[ok][order], y[ok][order]
+        inside = (grid >= xs[0]) & (grid <= xs[-1])
+        stack[i, inside] = np.interp(grid[inside], xs, ys)
+    with np.errstate(all="ignore"):
+        present = np.isfinite(stack).any(axis=0)
+        median = np.full(points, np.nan)
+        median[present] = np.nanmedian(stack[:, present], axis=0)
+    return grid, median
+
+
+def draw_fold_lines(ax, lines: Mapping[str, tuple[np.ndarray, np.ndarray]], **style) -> None:
+    """One line per fold: coloured and labelled by fold up to MAX_COLOURED_FOLDS folds; beyond,
+    thin grey lines under one legend entry and their median in black (`median_curve`)."""
+    colors = _fold_colors(list(lines))
+    many = len(lines) > MAX_COLOURED_FOLDS
+    for i, (fold, (x, y)) in enumerate(lines.items()):
+        label = fold if not many else (f"each fold ({len(lines)})" if i == 0 else None)
+        ax.plot(x, y, color=colors[fold], lw=0.8 if many else 1.2, label=label, **style)
+    if many:
+        gx, gy = median_curve(list(lines.values()))
+        ax.plot(gx, gy, color="k", lw=2.0, label="median over folds", **style)
+
+
+def fold_legend(ax, n_folds: int, **kwargs) -> None:
+    """The legend of `draw_fold_lines`: titled "fold" while each fold has its own entry."""
+    title = "fold" if n_folds <= MAX_COLOURED_FOLDS else None
+    ax.legend(fontsize=7, title=title, title_fontsize=7, **kwargs)
 
 
 def _nonempty(frames: Mapping[str, pd.DataFrame], *columns: str) -> dict[str, pd.DataFrame]:

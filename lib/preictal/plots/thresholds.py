@@ -15,10 +15,11 @@ from preictal.labels import LabelParams
 from preictal.plots.common import (
     _at_target,
     _empty_note,
-    _fold_colors,
     _nonempty,
     _suffix,
     _trained,
+    draw_fold_lines,
+    fold_legend,
 )
 
 
@@ -38,12 +39,13 @@ def plot_threshold_vs_fah(
     targets = [float(t) for t in targets]
     floor = floor or (min(targets) / 10 if targets else 0.01)
     curves = _nonempty(curves, "threshold", "fah")
-    colors = _fold_colors(list(curves))
     fig, ax = plt.subplots(figsize=(9, 5))
+    lines = {}
     for fold, c in curves.items():
         c = c.sort_values("threshold")
         fah = np.nan_to_num(c.fah.to_numpy(float), nan=floor)
-        ax.plot(c.threshold, np.maximum(fah, floor), color=colors[fold], lw=1.2, label=fold)
+        lines[fold] = (c.threshold.to_numpy(float), np.maximum(fah, floor))
+    draw_fold_lines(ax, lines)
     for i, t in enumerate(targets):
         ax.axhline(t, ls="--", color="0.3", lw=0.9, label="FAH targets" if i == 0 else None)
         ax.text(1.0, t, f" {t:g}/h", transform=ax.get_yaxis_transform(), va="center", fontsize=7)
@@ -53,7 +55,7 @@ def plot_threshold_vs_fah(
     ax.set_ylabel("validation false alarms per interictal hour (1/h)")
     if not curves:
         _empty_note(ax, "no trained fold")
-    ax.legend(fontsize=7, ncol=2 if len(curves) > 8 else 1, title="fold", title_fontsize=7)
+    fold_legend(ax, len(curves), loc="upper left", bbox_to_anchor=(1.06, 1.0))
     ax.grid(alpha=0.3, which="both")
     ax.set_title(
         f"Validation FAH vs threshold, {model}, {split} ({len(curves)} folds)\n{_suffix(source)}",
@@ -69,18 +71,19 @@ def plot_threshold_vs_sensitivity(
     """Validation sensitivity (share of scored validation seizures caught) against the threshold,
     one line per fold; folds without a scored validation seizure (NaN) draw nothing."""
     curves = _nonempty(curves, "threshold", "sensitivity")
-    colors = _fold_colors(list(curves))
     fig, ax = plt.subplots(figsize=(9, 5))
+    lines = {}
     for fold, c in curves.items():
         c = c.sort_values("threshold")
-        ax.plot(c.threshold, c.sensitivity.astype(float), color=colors[fold], lw=1.2, label=fold)
+        lines[fold] = (c.threshold.to_numpy(float), c.sensitivity.to_numpy(float))
+    draw_fold_lines(ax, lines)
     ax.set_ylim(-0.03, 1.03)
     ax.set_xlabel("threshold on the risk score (probability)")
     ax.set_ylabel("validation sensitivity (caught / scored seizures)")
     if not curves:
         _empty_note(ax, "no trained fold")
     else:
-        ax.legend(fontsize=7, ncol=2 if len(curves) > 8 else 1, title="fold", title_fontsize=7)
+        fold_legend(ax, len(curves), loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(alpha=0.3)
     ax.set_title(
         f"Validation sensitivity vs threshold, {model}, {split} ({len(curves)} folds)\n"

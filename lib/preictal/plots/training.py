@@ -9,7 +9,15 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from preictal.plots.common import _empty_note, _fold_colors, _nonempty, _suffix
+from preictal.plots.common import (
+    MAX_COLOURED_FOLDS,
+    _empty_note,
+    _fold_colors,
+    _nonempty,
+    _suffix,
+    draw_fold_lines,
+    fold_legend,
+)
 
 
 def plot_training_curves(
@@ -24,14 +32,17 @@ def plot_training_curves(
     curves = _nonempty(curves, "epoch")
     colors = _fold_colors(list(curves))
     fig, (ax_l, ax_a) = plt.subplots(1, 2, figsize=(12, 4.8))
+    lw = 0.8 if len(curves) > MAX_COLOURED_FOLDS else 1.2
+    auroc = {}
     for fold, c in curves.items():
         c = c.sort_values("epoch")
         if "train_loss" in c:
-            ax_l.plot(c.epoch, c.train_loss, color=colors[fold], lw=1.2, marker=".")
+            ax_l.plot(c.epoch, c.train_loss, color=colors[fold], lw=lw, marker=".")
         if "val_loss" in c:
-            ax_l.plot(c.epoch, c.val_loss, color=colors[fold], lw=1.2, ls="--", marker=".")
+            ax_l.plot(c.epoch, c.val_loss, color=colors[fold], lw=lw, ls="--", marker=".")
         if "val_auroc" in c:
-            ax_a.plot(c.epoch, c.val_auroc, color=colors[fold], lw=1.2, marker=".", label=fold)
+            auroc[fold] = (c.epoch.to_numpy(float), c.val_auroc.to_numpy(float))
+    draw_fold_lines(ax_a, auroc, marker=".")
     ax_l.set_xlabel("epoch")
     ax_l.set_ylabel("loss (training objective, per window)")
     ax_l.set_title("loss: training (solid), validation (dashed)", fontsize=9)
@@ -46,7 +57,7 @@ def plot_training_curves(
     ax_a.set_ylabel("validation window AUROC")
     ax_a.set_title("validation AUROC (0.5 = chance, dotted)", fontsize=9)
     if curves:
-        ax_a.legend(fontsize=7, ncol=2 if len(curves) > 8 else 1, title="fold", title_fontsize=7)
+        fold_legend(ax_a, len(curves), loc="lower right")
     else:
         _empty_note(ax_l, "no trained fold")
     for ax in (ax_l, ax_a):

@@ -23,8 +23,9 @@ from snakemake.logging import DefaultFilter, DefaultFormatter
 from snakemake_interface_logger_plugins.base import LogHandlerBase
 from snakemake_interface_logger_plugins.common import LogEvent
 
-# The scheduler's line between jobs, which says nothing the start and done lines don't.
-SCHEDULER_CHATTER = re.compile(r"^Select jobs to execute\.\.\.$")
+# Lines that say nothing the start and done lines don't: the scheduler's between jobs, and one
+# per temp() file removed (the CHB-MIT twin's EDFs with keep_edfs: false, hundreds of them).
+SCHEDULER_CHATTER = re.compile(r"^(Select jobs to execute\.\.\.|Removing temporary output .*)$")
 
 
 def job_label(rule: str, wildcards: dict | None) -> str:
