@@ -145,6 +145,8 @@ EVALUATION_FIGURES = [
 ]
 # The report's figures show one model at one operating point (config `report`).
 FIGURE_MODEL = config["report"]["figures_model"]
+# "chosen": the figures' script picks the model chosen on validation, so it reads every model's.
+FIGURE_MODELS = config["models"] if FIGURE_MODEL == "chosen" else [FIGURE_MODEL]
 FIGURE_FAH = config["report"]["figures_fah"]
 # What one fold's evaluation reads of `evaluation` (the summary's bootstrap is not among them).
 FOLD_EVALUATION = {

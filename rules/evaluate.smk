@@ -162,7 +162,7 @@ rule evaluation_figures:
             layout.VAL_CURVE,
             split=wc.split,
             fold=FOLDS,
-            model=FIGURE_MODEL,
+            model=FIGURE_MODELS,
         ),
         seizures=lambda wc: expand(
             layout.TEST_SEIZURES,
@@ -174,13 +174,13 @@ rule evaluation_figures:
             layout.TEST_ALARMS,
             split=wc.split,
             fold=FOLDS,
-            model=FIGURE_MODEL,
+            model=FIGURE_MODELS,
         ),
         predictions=lambda wc: expand(
             layout.PREDICTIONS,
             split=wc.split,
             fold=FOLDS,
-            model=FIGURE_MODEL,
+            model=FIGURE_MODELS,
         ),
         train_curves=lambda wc: expand(
             "results/folds/{split}/{fold}/fusion/manifest.json",
@@ -211,6 +211,13 @@ rule evaluation_figures:
         folds=FOLDS,
         models=config["models"],
         model=FIGURE_MODEL,
+        figure_models=FIGURE_MODELS,
+        selection_fah=config["evaluation"]["selection_fah"],
+        model_label=(
+            "the model chosen on validation (named in the figure's title)"
+            if FIGURE_MODEL == "chosen"
+            else FIGURE_MODEL
+        ),
         target_fah=FIGURE_FAH,
         labels=config["labels"],
         alarms=config["alarms"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -118,3 +119,22 @@ def test_empty_inputs_give_a_figure_that_says_so(make):
     texts = [t.get_text() for ax in fig.axes for t in ax.texts]
     assert any(t.startswith("no ") for t in texts), texts
     plt.close(fig)
+
+
+def test_figures_show_the_model_chosen_on_validation_unless_one_is_named():
+    from preictal.plots.evaluation import figures_model
+
+    results = pd.DataFrame(
+        {
+            "model": ["logreg", "xgboost"] * 2,
+            "fold": ["chb01", "chb01", "chb02", "chb02"],
+            "target_fah": [0.5] * 4,
+            "skipped": [np.nan] * 4,
+            "val_sensitivity": [0.2, 0.6, 0.4, 0.5],
+            "test_sensitivity": [0.9, 0.0, 0.9, 0.0],  # test never decides
+            "val_auroc": [0.7] * 4,
+        }
+    )
+    assert figures_model("chosen", results, 0.5, ["logreg", "xgboost"]) == "xgboost"
+    assert figures_model("logreg", results, 0.5, ["logreg", "xgboost"]) == "logreg"
+    assert figures_model("chosen", results.iloc[0:0], 0.5, ["mlp", "fusion"]) == "mlp"

@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from preictal.alarms.postprocess import AlarmParams
+from preictal.evaluate.final_summary import best_model
 from preictal.evaluate.fold import training_base_rate
 from preictal.io import read_parquets
 from preictal.labels import LabelParams
@@ -55,6 +56,18 @@ FIGURES = (
     "reliability",
     "chance_tests",
 )
+
+
+def figures_model(
+    setting: str, results: pd.DataFrame, selection_fah: float, models: list[str]
+) -> str:
+    """The model the per-model figures show: `setting` itself, or for "chosen" the model chosen
+    on validation (`best_model` at `selection_fah`, never on test); the first model when no fold
+    trained."""
+    if setting != "chosen":
+        return setting
+    chosen = best_model(results, selection_fah) if len(results) else None
+    return chosen or models[0]
 
 
 def _fold_model_key(key) -> tuple[str, str]:

@@ -228,10 +228,10 @@ def check_config(config: Mapping) -> None:
     ):
         if float(value) not in targets:
             raise ValueError(f"{key} {value} is not one of evaluation.fah_targets {targets}")
-    if config["report"]["figures_model"] not in config["models"]:
+    if config["report"]["figures_model"] not in ("chosen", *config["models"]):
         raise ValueError(
-            f"report.figures_model {config['report']['figures_model']!r} is not one of models "
-            f"{config['models']}"
+            f"report.figures_model {config['report']['figures_model']!r} is not 'chosen' or one "
+            f"of models {config['models']}"
         )
     check_signal_config(config["preprocess"], config["windows"])
     check_patients(config["patients"])
