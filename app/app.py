@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import streamlit as st
+from matplotlib.ticker import FuncFormatter
 
 from preictal.alarms.postprocess import AlarmParams
 from preictal.app_server import exposing_defaults, exposure_warning
@@ -29,9 +30,11 @@ from preictal.replay import (
     Results,
     Run,
     alarms_at,
+    clock_time,
     eeg_in_view,
     evaluator,
     part_of,
+    readable_points,
     smoothed_risk,
 )
 
@@ -200,7 +203,12 @@ def replay_controls(t_lo: float, t_hi: float) -> None:
         return
     st.session_state.cursor_slider = float(st.session_state.cursor)  # before the widget exists
     c3.slider(
-        "Cursor (s on the timeline)", t_lo, t_hi, step=5.0, key="cursor_slider", on_change=seek
+        "Cursor (s on the case's timeline; clock time under the plots)",
+        t_lo,
+        t_hi,
+        step=5.0,
+        key="cursor_slider",
+        on_change=seek,
     )
 
 
@@ -248,10 +256,15 @@ def draw(
             ax_eeg.plot(piece.times, piece.data[j] - j * spacing, lw=0.5, color="k")
     ax_eeg.set_yticks([-j * spacing for j in range(len(idx))], channels)
     ax_eeg.set_xlim(*view)
-    x_bar = view[0] + 0.02 * (view[1] - view[0])
-    ax_eeg.plot([x_bar, x_bar], [spacing / 2, spacing / 2 - 100], color="tab:blue", lw=2)
-    ax_eeg.text(x_bar, spacing / 2 - 50, " 100 µV", color="tab:blue", va="center")
-    ax_eeg.set_title(f"{case}: EEG in view ({view[1] - view[0]:g} s, preprocessed, µV)")
+    # The scale bar in the right margin, clear of the traces and the channel names.
+    x_bar = view[1] + 0.01 * (view[1] - view[0])
+    ax_eeg.plot([x_bar, x_bar], [0, -100], color="tab:blue", lw=2, clip_on=False)
+    ax_eeg.text(x_bar, -50, " 100 µV", color="tab:blue", va="center", fontsize=8, clip_on=False)
+    ax_eeg.xaxis.set_major_formatter(FuncFormatter(lambda x, _: clock_time(x)))
+    ax_eeg.set_title(
+        f"{case}: EEG in view, {clock_time(view[0])} to {clock_time(view[1])} "
+        f"({view[1] - view[0]:g} s, preprocessed, µV)"
+    )
 
     shown = risk[(risk.end_sec >= span[0]) & (risk.start_sec <= span[1])]
     past = shown[shown.end_sec <= cursor]
@@ -278,8 +291,11 @@ def draw(
     ax_risk.axvspan(*view, color="tab:blue", alpha=0.06)
     ax_risk.set_xlim(*span)
     ax_risk.set_ylim(-0.08, 1.08)
-    ax_risk.set_xlabel("time on the case's timeline (s)")
-    ax_risk.legend(loc="upper left", fontsize=7, ncols=4)
+    ax_risk.xaxis.set_major_formatter(
+        FuncFormatter(lambda x, _: clock_time(x, seconds=span[1] - span[0] < 3600))
+    )
+    ax_risk.set_xlabel("clock time (day 1 = the day of the case's first recording)")
+    ax_risk.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     ax_risk.set_title("risk, threshold, SOP windows (purple), seizures (red), gaps (hatched)")
     return fig
 
@@ -304,8 +320,8 @@ def metrics_panel(
     c[0].metric("Alarms (selection)", summary["n_alarms"])
     c[1].metric("FAH (selection)", _fmt(summary["fah"]))
     c[2].metric("Sensitivity (selection)", _fmt(summary["sensitivity"]))
-    c[3].metric("Time to warning (min)", _fmt(summary["mean_time_to_warning_sec"] / 60))
-    c[4].metric("Time in warning", _fmt(summary["time_in_warning"]))
+    c[3].metric("Mean warning time (min)", _fmt(summary["mean_time_to_warning_sec"] / 60))
+    c[4].metric("Time in warning (%)", _fmt(100 * summary["time_in_warning"]))
     st.markdown(
         f'<span id="app-alarm-count">{summary["n_alarms"]}</span> alarms in the selection '
         f"({summary['n_true_alarms']} true, {summary['n_false_alarms']} false); whole {part} part: "
@@ -318,9 +334,7 @@ def metrics_panel(
     st.caption(
         "Tuned operating points of the evaluation (thresholds from validation, test metrics):"
     )
-    cols = ["target_fah", "threshold", "val_fah", "val_sensitivity", "test_fah", "test_sensitivity"]
-    cols += ["test_mean_time_to_warning_sec", "test_time_in_warning", "significant"]
-    st.dataframe(points[[c for c in cols if c in points]], hide_index=True)
+    st.dataframe(readable_points(points), hide_index=True)
 
 
 def _postprocessing(p: AlarmParams) -> str:
@@ -380,7 +394,6 @@ def main() -> None:
     file = None if choice == "whole timeline" else choice
     selection, selection_preds = part_evaluator(root, run, part, (case,), params, file)
     alarms, summary = alarms_at(selection, threshold)
-    metrics_panel(summary, whole, points, part, threshold, params)
 
     st.subheader("Replay")
     replay_controls(span[0], span[1])
@@ -415,12 +428,15 @@ def main() -> None:
         plt.close(fig)
         now = risk[risk.end_sec <= cursor].dropna(subset=["risk"]).tail(1)
         st.markdown(
-            f'Cursor <span id="app-cursor">{cursor:.0f}</span> s; risk as of now: '
+            f'Now <b id="app-clock">{clock_time(cursor)}</b> (<span id="app-cursor">'
+            f"{cursor:.0f}</span> s on the case's timeline); risk as of now: "
             f"{_fmt(now.risk.iloc[0]) if len(now) else 'n/a'}",
             unsafe_allow_html=True,
         )
 
     player()
+    # Below the replay, so that the plots are the first thing on the page.
+    metrics_panel(summary, whole, points, part, threshold, params)
 
 
 if __name__ == "__main__":

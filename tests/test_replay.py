@@ -90,3 +90,35 @@ def test_part_of_selects_part_cases_and_file():
     assert len(part_of(preds, "test")) == 3
     assert list(part_of(preds, "test", ["chb01"]).file) == ["chb01_01.edf", "chb01_02.edf"]
     assert list(part_of(preds, "test", ["chb01"], "chb01_02.edf").index) == [3]
+
+
+def test_clock_time_is_day_and_time_of_day_as_the_summaries_write_it():
+    from preictal.replay import clock_time
+
+    assert clock_time(51311) == "day 1 14:15:11"
+    assert clock_time(86400 + 3 * 3600 + 59.6) == "day 2 03:01:00"
+    assert clock_time(51311, seconds=False) == "day 1 14:15"
+    assert clock_time(float("nan")) == "n/a"
+
+
+def test_operating_points_in_words_with_units():
+    from preictal.replay import POINT_COLUMNS, readable_points
+
+    points = pd.DataFrame(
+        {
+            "target_fah": [0.5],
+            "threshold": [0.987654321],
+            "val_fah": [0.4567],
+            "test_mean_time_to_warning_sec": [301.0],
+            "test_time_in_warning": [0.04321],
+            "significant": [True],
+            "internal_column": [1],
+        }
+    )
+    out = readable_points(points)
+    assert list(out.columns) == [POINT_COLUMNS[c] for c in points.columns if c in POINT_COLUMNS]
+    row = out.iloc[0]
+    assert row["threshold"] == 0.987654321  # the exact threshold, as tuned
+    assert row["validation FAH (per interictal h)"] == 0.46
+    assert row["test mean warning time (min)"] == 5.02
+    assert row["test time in warning (%)"] == 4.32

@@ -231,3 +231,43 @@ def smoothed_risk(part: PartEvaluator, preds_part: pd.DataFrame) -> pd.DataFrame
     risk = np.full(len(preds_part), np.nan)
     risk[s.row] = part.smoothed
     return preds_part[["case", "segment", "start_sec", "end_sec", "bad", "score"]].assign(risk=risk)
+
+
+def clock_time(t_sec: float, seconds: bool = True) -> str:
+    """A time on a case's timeline (seconds from midnight of the day its first recording starts)
+    as the summaries write it, with the day: `day 1 14:15:11` (day 1 = that first day)."""
+    if not np.isfinite(t_sec):
+        return "n/a"
+    t = int(round(t_sec))
+    day, rest = divmod(t, 86400)
+    h, rest = divmod(rest, 3600)
+    m, s = divmod(rest, 60)
+    return f"day {day + 1} {h:02d}:{m:02d}" + (f":{s:02d}" if seconds else "")
+
+
+# The tuned operating points table of the app, in words with units.
+POINT_COLUMNS = {
+    "target_fah": "FAH target (per h)",
+    "threshold": "threshold",
+    "val_fah": "validation FAH (per interictal h)",
+    "val_sensitivity": "validation sensitivity",
+    "test_fah": "test FAH (per interictal h)",
+    "test_sensitivity": "test sensitivity",
+    "test_mean_time_to_warning_sec": "test mean warning time (min)",
+    "test_time_in_warning": "test time in warning (%)",
+    "significant": "above chance",
+}
+
+
+def readable_points(points: pd.DataFrame) -> pd.DataFrame:
+    """The operating points with the columns of POINT_COLUMNS in words, times in minutes and
+    time in warning in percent, rounded."""
+    out = points[[c for c in POINT_COLUMNS if c in points]].copy()
+    if "test_mean_time_to_warning_sec" in out:
+        out["test_mean_time_to_warning_sec"] = out["test_mean_time_to_warning_sec"] / 60
+    if "test_time_in_warning" in out:
+        out["test_time_in_warning"] = 100 * out["test_time_in_warning"]
+    for c in out.columns:
+        if c not in ("threshold", "significant") and pd.api.types.is_float_dtype(out[c]):
+            out[c] = out[c].round(2)
+    return out.rename(columns=POINT_COLUMNS)

@@ -18,7 +18,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from preictal.alarms.scoring import PartEvaluator
-from preictal.replay import RUN_COMMAND, Results, Run, part_of
+from preictal.replay import RUN_COMMAND, Results, Run, clock_time, part_of
 from tests.test_app_server import LAUNCHER, listening_addresses, serving
 from tests.workflow.test_workflow import BROWSER, snakemake
 
@@ -166,7 +166,9 @@ def test_play_pause_and_speed_move_the_cursor(app):
     by_hand = app.slider(key="cursor_slider").min + 600
     app.slider(key="cursor_slider").set_value(by_hand).run()
     assert app.session_state["cursor"] == by_hand
-    assert any(f'<span id="app-cursor">{by_hand:.0f}</span>' in m.value for m in app.markdown)
+    now = next(m.value for m in app.markdown if 'id="app-cursor"' in m.value)
+    assert f'<span id="app-cursor">{by_hand:.0f}</span>' in now
+    assert f'<b id="app-clock">{clock_time(by_hand)}</b>' in now  # clock time, as in the summaries
 
 
 def test_late_ticks_do_not_move_the_cursor(app):

@@ -93,7 +93,7 @@ async function reading(page) {
   await movedPast(start); // Play's own run takes the first step
   await movedPast(await cursor()); // then a tick on the app's timer
   // The seek slider is off the page while playing and back once Pause's run is on it.
-  const seek = page.getByRole('slider', { name: 'Cursor (s on the timeline)' });
+  const seek = page.getByRole('slider', { name: /^Cursor \(s on the case's timeline/ });
   await seek.waitFor({ state: 'detached', timeout: 60000 });
   await page.getByRole('button', { name: 'Pause' }).click();
   await seek.waitFor({ timeout: 60000 });
