@@ -137,6 +137,7 @@ EVALUATION_FIGURES = [
     "threshold_vs_sensitivity",
     "tradeoff",
     "risk_timeline",
+    "risk_gallery",
     "warning_times",
     "training_curves",
     "confusion_matrix",

@@ -174,3 +174,33 @@ def test_choose_timeline_fold_prefers_a_caught_seizure():
     none_caught = tables.assign(caught=False)
     assert choose_timeline_fold(results, none_caught, "logreg", 0.5) == ("p01", None)
     assert choose_timeline_fold(results[results.fold == SKIPPED], tables, "logreg", 0.5) is None
+
+
+def test_risk_gallery_one_short_row_per_test_patient_with_counts():
+    """23 patients (CHB-MIT's loso folds) stay one figure of short rows, each titled with its
+    seizures and alarms at the target."""
+    from preictal.plots.timeline import plot_risk_gallery
+
+    preds, alarms, files, seizures = {}, {}, [], []
+    for i in range(23):
+        case = f"chb{i + 1:02d}"
+        start = np.arange(0, 7200, 5.0)
+        preds[case] = pd.DataFrame(
+            {"case": case, "file": f"{case}_01.edf", "part": "test", "start_sec": start,
+             "end_sec": start + 10, "score": np.linspace(0, 1, start.size)}
+        )  # fmt: skip
+        files.append({"case": case, "file": f"{case}_01.edf", "start_sec": 0.0, "end_sec": 7210.0})
+        seizures.append({"case": case, "onset_sec": 5000.0})
+        alarms[case] = pd.DataFrame(
+            {"case": case, "time_sec": [4600.0, 1000.0, 2000.0], "kind": ["true", "false", "false"],
+             "target_fah": [0.5, 0.5, 1.0]}
+        )  # fmt: skip
+    fig = plot_risk_gallery(
+        preds, alarms, dict.fromkeys(preds, 0.8), pd.DataFrame(files), pd.DataFrame(seizures),
+        {"kind": "synthetic"}, model="xgboost", split="loso", target_fah=0.5,
+    )  # fmt: skip
+    assert len(fig.axes) == 23
+    assert fig.get_size_inches()[1] <= 1.3 * 23 + 1.8
+    title = fig.axes[4].get_title(loc="left")
+    assert title == "chb05: 1 seizure onset(s), 1 true and 1 false alarm(s), 2.0 h"
+    plt.close(fig)

@@ -40,7 +40,12 @@ from preictal.plots.thresholds import (
     plot_threshold_vs_fah,
     plot_threshold_vs_sensitivity,
 )
-from preictal.plots.timeline import choose_timeline_fold, plot_risk_timeline, plot_warning_times
+from preictal.plots.timeline import (
+    choose_timeline_fold,
+    plot_risk_gallery,
+    plot_risk_timeline,
+    plot_warning_times,
+)
 from preictal.plots.training import plot_training_curves
 
 log = logging.getLogger(__name__)
@@ -50,6 +55,7 @@ FIGURES = (
     "threshold_vs_sensitivity",
     "tradeoff",
     "risk_timeline",
+    "risk_gallery",
     "warning_times",
     "training_curves",
     "confusion_matrix",
@@ -219,6 +225,29 @@ def make_evaluation_figures(
             alarm_params=alarm_params,
         )
     save(fig, outputs["risk_timeline"])
+    thresholds = {
+        str(r.fold): float(r.threshold)
+        for r in _at_target(trained[trained.model == model], target_fah).itertuples()
+    }
+    gallery_alarms = {
+        str(f): pd.read_parquet(p)
+        for f, p in (paths.get("alarms") or {}).items()
+        if str(f) in preds
+    }
+    save(
+        plot_risk_gallery(
+            preds,
+            gallery_alarms,
+            thresholds,
+            files,
+            ledger,
+            source,
+            model=model,
+            split=split,
+            target_fah=target_fah,
+        ),
+        outputs["risk_gallery"],
+    )
 
     train_curves = {
         str(f): _read_training_curves(p) for f, p in (paths.get("train_curves") or {}).items()

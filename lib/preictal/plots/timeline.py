@@ -361,3 +361,97 @@ def choose_timeline_fold(
             g = g.sort_values(["case", "segment", "onset_sec"])
             return fold, str(g.case.iloc[0])
     return folds[0], None
+
+
+def plot_risk_gallery(
+    preds: Mapping[str, pd.DataFrame],
+    alarms: Mapping[str, pd.DataFrame],
+    thresholds: Mapping[str, float],
+    files: pd.DataFrame,
+    seizures: pd.DataFrame,
+    source: Mapping | None,
+    *,
+    model: str,
+    split: str,
+    target_fah: float,
+) -> plt.Figure:
+    """Every test patient's risk, one row per fold (and test case), in hours from the case's
+    first test file: the window score broken at recording gaps, unrecorded time grey, the
+    threshold tuned on validation at ``target_fah``, seizure onsets, and alarms by kind; the row
+    title counts them. Rows are short, so that 23 patients stay one readable page."""
+    rows = []
+    for fold in sorted(preds):
+        p = preds[fold]
+        p = p[p.part == "test"] if "part" in p else p
+        for case in sorted(p.case.astype(str).unique()):
+            rows.append((fold, case, p[p.case.astype(str) == case]))
+    if not rows:
+        return message_figure("Risk by patient", "no test predictions", source)
+    height = 1.3 * len(rows) + 1.8  # inches: 1.3 per row, 1.2 for title and legend, 0.6 axis
+    fig, axes = plt.subplots(len(rows), 1, figsize=(13, height), squeeze=False, sharey=True)
+    fig.subplots_adjust(
+        top=1 - 1.2 / height, bottom=0.6 / height, hspace=0.9, left=0.05, right=0.99
+    )
+    for ax, (fold, case, w) in zip(axes[:, 0], rows, strict=True):
+        w = w.sort_values(["end_sec", "start_sec"])
+        used = files[(files.case.astype(str) == case) & files.file.isin(set(w.file))]
+        lo = float(used.start_sec.min()) if len(used) else float(w.start_sec.min())
+        hi = float(used.end_sec.max()) if len(used) else float(w.end_sec.max())
+
+        def h(t, lo=lo):
+            return (np.asarray(t, dtype=float) - lo) / 3600.0
+
+        recorded = (used.start_sec, used.end_sec) if len(used) else (w.start_sec, w.end_sec)
+        for a, b in _spans_not_covered(lo, hi, *recorded):
+            ax.axvspan(h(a), h(b), color="0.85", lw=0, zorder=0)
+        x, y = _broken_line(
+            w.start_sec.to_numpy(float), w.end_sec.to_numpy(float), w.score.to_numpy(float)
+        )
+        ax.plot(h(x), y, color="#1f77b4", lw=0.5)
+        threshold = thresholds.get(fold, np.nan)
+        if np.isfinite(threshold):
+            ax.axhline(threshold, color="#d62728", ls="--", lw=0.8)
+        s = seizures[seizures.case.astype(str) == case] if len(seizures) else seizures
+        s = s[(s.onset_sec >= lo) & (s.onset_sec <= hi)] if len(s) else s
+        for onset in s.onset_sec if len(s) else []:
+            ax.axvline(h(onset), color="#7b3294", lw=1.2)
+        a = alarms.get(fold, pd.DataFrame())
+        if len(a):
+            a = a[a.case.astype(str) == case]
+            if "target_fah" in a:
+                a = _at_target(a, target_fah)
+        counts = {}
+        for kind, color in ALARM_COLORS.items():
+            t = a.time_sec[a.kind.astype(str) == kind].to_numpy(float) if len(a) else np.array([])
+            counts[kind] = t.size
+            ax.plot(h(t), np.full(t.size, 1.05), ls="none", marker="v", ms=5, color=color)
+        ax.set_xlim(0, h(hi))
+        ax.set_ylim(-0.05, 1.15)
+        ax.set_yticks([0, 0.5, 1])
+        ax.tick_params(labelsize=7)
+        ax.set_title(
+            f"{fold}"
+            + (f" ({case})" if case != fold else "")
+            + f": {len(s)} seizure onset(s), {counts['true']} true and {counts['false']} false "
+            f"alarm(s), {h(hi):.1f} h",
+            fontsize=8,
+            loc="left",
+        )
+    axes[-1, 0].set_xlabel("hours from the case's first test file (grey: no recording)")
+    handles = [
+        plt.Line2D([], [], color="#1f77b4", lw=1, label="risk score (window)"),
+        plt.Line2D([], [], color="#d62728", ls="--", label=f"threshold (FAH <= {target_fah:g}/h)"),
+        plt.Line2D([], [], color="#7b3294", lw=1.2, label="seizure onset"),
+        *[
+            plt.Line2D([], [], ls="none", marker="v", color=c, label=ALARM_NAMES[k])
+            for k, c in ALARM_COLORS.items()
+        ],
+    ]
+    fig.legend(handles=handles, loc="upper right", fontsize=7, ncol=3)
+    fig.suptitle(
+        f"Risk by test patient, {model}, {split} ({len(rows)} rows)\n{_suffix(source)}",
+        fontsize=10,
+        x=0.01,
+        ha="left",
+    )
+    return fig
