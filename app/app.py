@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+import altair as alt
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -35,6 +36,7 @@ from preictal.replay import (
     evaluator,
     part_of,
     readable_points,
+    risk_for_chart,
     smoothed_risk,
 )
 
@@ -300,6 +302,67 @@ def draw(
     return fig
 
 
+def risk_chart(
+    risk: pd.DataFrame,
+    span: tuple[float, float],
+    threshold: float,
+    seizures: pd.DataFrame,
+    alarms: pd.DataFrame,
+    case: str,
+) -> alt.LayerChart:
+    """The selection's risk as an interactive chart (zoom and pan on the time axis, hover for clock
+    time and values): the threshold, seizure onsets and alarms by kind."""
+    data = risk_for_chart(risk, span)
+    hours = alt.X("hours:Q", title="hours from the start of the selection")
+    line = (
+        alt.Chart(data)
+        .mark_line(strokeWidth=1)
+        .encode(
+            x=hours,
+            y=alt.Y("risk:Q", title="risk (post-processed)", scale=alt.Scale(domain=[0, 1.1])),
+            detail="segment:N",  # no line across a recording gap
+            tooltip=["clock", alt.Tooltip("risk:Q", format=".4f")],
+        )
+    )
+    layers = [
+        line,
+        alt.Chart(pd.DataFrame({"y": [threshold]})).mark_rule(color="orange").encode(y="y:Q"),
+    ]
+    s = seizures[(seizures.case == case) & seizures.onset_sec.between(*span)]
+    if len(s):
+        onsets = pd.DataFrame(
+            {"hours": (s.onset_sec - span[0]) / 3600, "clock": [clock_time(t) for t in s.onset_sec]}
+        ).assign(event="seizure onset")
+        layers.append(
+            alt.Chart(onsets).mark_rule(color="red").encode(x="hours:Q", tooltip=["event", "clock"])
+        )
+    a = alarms[(alarms.case == case) & alarms.time_sec.between(*span)]
+    if len(a):
+        marks = pd.DataFrame(
+            {
+                "hours": (a.time_sec - span[0]) / 3600,
+                "clock": [clock_time(t) for t in a.time_sec],
+                "alarm": a.kind.astype(str) + " alarm",
+                "y": 1.05,
+            }
+        )
+        colours = alt.Scale(
+            domain=[f"{k} alarm" for k in KIND_COLOURS],
+            range=["#2ca02c", "#d62728", "#7f7f7f"],
+        )
+        layers.append(
+            alt.Chart(marks)
+            .mark_point(shape="triangle-down", filled=True, size=60)
+            .encode(
+                x="hours:Q",
+                y="y:Q",
+                color=alt.Color("alarm:N", scale=colours),
+                tooltip=["alarm", "clock"],
+            )
+        )
+    return alt.layer(*layers).interactive(bind_y=False).properties(height=260)
+
+
 def _broken_at_gaps(risk: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Window ends and risks with a NaN wherever recording stops, so no line crosses a gap."""
     gap = np.flatnonzero(risk.start_sec.to_numpy()[1:] > risk.end_sec.to_numpy()[:-1] + 1.0) + 1
@@ -407,7 +470,7 @@ def main() -> None:
         if st.session_state.playing:
             st.progress(
                 (cursor - span[0]) / max(span[1] - span[0], 1e-9),
-                text=f"Playing at {st.session_state.speed}x; pause to seek",
+                text=f"Playing at {st.session_state.speed}x: {clock_time(cursor)}; pause to seek",
             )
         view = (max(span[0], cursor - view_len), max(span[0], cursor - view_len) + view_len)
         fig = draw(
@@ -435,6 +498,9 @@ def main() -> None:
         )
 
     player()
+    st.subheader("Risk over the selection")
+    st.caption("Scroll to zoom and drag to pan the time axis; hover for clock time and values.")
+    st.altair_chart(risk_chart(risk, span, threshold, seizures, alarms, case), width="stretch")
     # Below the replay, so that the plots are the first thing on the page.
     metrics_panel(summary, whole, points, part, threshold, params)
 

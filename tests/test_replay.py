@@ -122,3 +122,15 @@ def test_operating_points_in_words_with_units():
     assert row["validation FAH (per interictal h)"] == 0.46
     assert row["test mean warning time (min)"] == 5.02
     assert row["test time in warning (%)"] == 4.32
+
+
+def test_risk_for_chart_keeps_peaks_breaks_at_gaps_and_stays_small():
+    from preictal.replay import risk_for_chart
+
+    start = np.concatenate([np.arange(0, 36000, 5.0), np.arange(40000, 76000, 5.0)])  # a gap
+    risk = pd.DataFrame({"start_sec": start, "end_sec": start + 10, "risk": 0.1})
+    risk.loc[1234, "risk"] = 0.99  # one excursion must survive the thinning
+    data = risk_for_chart(risk, (0.0, 76010.0), max_points=1000)
+    assert len(data) <= 2 * 1000 and data.risk.max() == 0.99
+    assert sorted(data.segment.unique()) == [0, 1]
+    assert data.hours.is_monotonic_increasing and data.clock.iloc[0] == "day 1 00:00:10"

@@ -271,3 +271,30 @@ def readable_points(points: pd.DataFrame) -> pd.DataFrame:
         if c not in ("threshold", "significant") and pd.api.types.is_float_dtype(out[c]):
             out[c] = out[c].round(2)
     return out.rename(columns=POINT_COLUMNS)
+
+
+def risk_for_chart(risk: pd.DataFrame, span: tuple[float, float], max_points: int = 4000):
+    """The post-processed risk of a span for the interactive chart: hours from the span's start,
+    clock time and risk, at most `max_points` rows (the highest risk of each bin, so that no
+    excursion above a threshold is lost), with a break (NaN) at recording gaps."""
+    r = risk[(risk.end_sec >= span[0]) & (risk.start_sec <= span[1])].dropna(subset=["risk"])
+    r = r.sort_values("end_sec")
+    gap = np.flatnonzero(r.start_sec.to_numpy()[1:] > r.end_sec.to_numpy()[:-1] + 1.0) + 1
+    segment = np.zeros(len(r), dtype=int)
+    if len(gap):
+        segment[gap] = 1
+        segment = np.cumsum(segment)
+    r = r.assign(segment=segment)
+    if len(r) > max_points:
+        bins = np.floor(
+            (r.end_sec - span[0]) / max(span[1] - span[0], 1e-9) * (max_points - 1)
+        ).astype(int)
+        r = r.loc[r.groupby([r.segment, bins]).risk.idxmax()].sort_values("end_sec")
+    return pd.DataFrame(
+        {
+            "hours": (r.end_sec.to_numpy(float) - span[0]) / 3600,
+            "clock": [clock_time(t) for t in r.end_sec],
+            "risk": r.risk.to_numpy(float),
+            "segment": r.segment.to_numpy(int),
+        }
+    )

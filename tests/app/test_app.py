@@ -155,6 +155,10 @@ def test_play_pause_and_speed_move_the_cursor(app):
     assert "cursor_slider" not in [s.key for s in app.slider]  # no seek slider while playing
     assert len(app.get("progress")) == 1
     first = app.session_state["cursor"]
+    # While playing, the progress bar (the cursor control then) and "now" say the same time.
+    playing_at = clock_time(first)
+    now = next(m.value for m in app.markdown if 'id="app-clock"' in m.value)
+    assert playing_at in app.get("progress")[0].proto.text and playing_at in now
     app.run()
     assert app.session_state["cursor"] == min(first + 600, end)
     assert first > start
@@ -253,3 +257,13 @@ def test_app_in_headless_chromium(results, tmp_path):
     assert (tmp_path / "app_after.png").stat().st_size > 10_000  # the screenshot, kept there
     replay = out["replay"]  # Play moved the cursor on the app's own timer; Pause held it
     assert replay["playing"] > replay["start"] and replay["paused"] == replay["playing"]
+
+
+def test_risk_chart_is_interactive_in_clock_time(app):
+    """The selection's risk as a Vega-Lite chart with zoom on time (scales bound) and clock-time
+    tooltips, beside the replay's static plots."""
+    charts = app.get("vega_lite_chart")
+    assert len(charts) == 1
+    spec = json.loads(charts[0].proto.spec)
+    text = json.dumps(spec)
+    assert '"bind": "scales"' in text and '"field": "clock"' in text  # rows: test_replay.py
