@@ -7,7 +7,12 @@ import logging
 import numpy as np
 import pandas as pd
 
-from preictal.cache.windows import WindowParams, window_index, window_pieces
+from preictal.cache.windows import (
+    WindowParams,
+    release_mapped_pages,
+    window_index,
+    window_pieces,
+)
 from preictal.features.spectral import compute_features, feature_names
 
 log = logging.getLogger(__name__)
@@ -47,6 +52,7 @@ def build_feature_table(
             raise AssertionError(
                 f"{signal_path} block {b.Index}: {rows} feature rows, {expected} windows"
             )
+        release_mapped_pages(signal)
         log.info("features: block %d/%d (%s)", b.Index + 1, len(blocks), b.file)
     values = np.concatenate(parts) if parts else np.zeros((0, len(names)), np.float32)
     if not np.isfinite(values).all():
