@@ -575,6 +575,13 @@ class _FoldTrainer:
         loader = self._train_loader(epoch, sampler, drop_last)
         lr = self.opt.param_groups[0]["lr"]
         train_loss = self._train_epoch(epoch, loader)
+        progress.info(
+            "epoch %d/%d: trained in %.1f min; scoring %d validation windows",
+            epoch + 1,
+            self.params.epochs,
+            (time.perf_counter() - t_epoch) / 60,
+            len(self.val_ds),
+        )
         val_p, val_loss, auroc, auprc = self._validate()
         if self.sched is not None:
             self.sched.step()
