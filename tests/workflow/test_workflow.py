@@ -352,9 +352,12 @@ def test_rerun_one_case_touches_only_that_case(done, tmp_path):
     work = tmp_path / "wf"
     shutil.copytree(done, work, symlinks=True)
     proc = snakemake(work, "--dry-run", "-R", "results/cache/chb02/manifest.json")
-    jobs = [line.strip() for line in proc.stdout.splitlines() if "wildcards: case=" in line]
-    assert jobs and set(jobs) == {"wildcards: case=chb02"}
-    assert "preprocess_case" in proc.stdout and "index_case" not in proc.stdout
+    console = proc.stdout + proc.stderr
+    planned = re.findall(r"^plan  (\S+)(.*)$", console, flags=re.M)  # the profile's console
+    cases = {m.group(1) for _, rest in planned if (m := re.search(r"\bcase=(\S+)", rest))}
+    assert planned and cases == {"chb02"}
+    rules = {rule for rule, _ in planned}
+    assert "preprocess_case" in rules and "index_case" not in rules
 
 
 def test_labels_recover_the_planted_ground_truth(done):
