@@ -3,8 +3,6 @@
 
 
 rule preprocess_case:
-    # Before the next case's twin, so that few cases' EDFs are on disk at once (keep_edfs: false)
-    priority: 10
     input:
         files=layout.FILES,
         edfs=case_edfs_input,
@@ -18,6 +16,8 @@ rule preprocess_case:
         "logs/preprocess_case/{case}.log",
     benchmark:
         "results/benchmarks/preprocess_case/{case}.tsv"
+    # Before the next case's twin, so that few cases' EDFs are on disk at once (keep_edfs: false)
+    priority: 10
     conda:
         "../envs/pipeline.yaml"
     resources:

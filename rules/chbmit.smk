@@ -37,11 +37,11 @@ if TWIN:
                 "../scripts/synthetic_twin_case.py"
 
     rule synthetic_twin_lists:
-        priority: 10  # first: every case's index_case reads the lists
         output:
             TWIN_FILES["lists"],
         log:
             "logs/synthetic_twin_lists.log",
+        priority: 10  # first: every case's index_case reads the lists
         conda:
             "../envs/pipeline.yaml"
         params:
@@ -96,8 +96,6 @@ elif SYNTHETIC:
 
 
 rule index_case:
-    # Before the next case's twin, so that few cases' EDFs are on disk at once (keep_edfs: false)
-    priority: 10
     input:
         unpack(case_raw_inputs),
     output:
@@ -107,6 +105,8 @@ rule index_case:
         "logs/index_case/{case}.log",
     benchmark:
         "results/benchmarks/index_case/{case}.tsv"
+    # Before the next case's twin, so that few cases' EDFs are on disk at once (keep_edfs: false)
+    priority: 10
     conda:
         "../envs/pipeline.yaml"
     params:
@@ -120,8 +120,6 @@ rule index_case:
 
 
 rule verify_case:
-    # Before the next case's twin, so that few cases' EDFs are on disk at once (keep_edfs: false)
-    priority: 10
     input:
         unpack(case_raw_inputs),
     output:
@@ -130,6 +128,8 @@ rule verify_case:
         "logs/verify_case/{case}.log",
     benchmark:
         "results/benchmarks/verify_case/{case}.tsv"
+    # Before the next case's twin, so that few cases' EDFs are on disk at once (keep_edfs: false)
+    priority: 10
     conda:
         "../envs/pipeline.yaml"
     params:
