@@ -158,6 +158,8 @@ def postprocessing_controls(evaluated: AlarmParams) -> AlarmParams:
 
 
 def threshold_controls(points: pd.DataFrame, stops: np.ndarray) -> float:
+    """In the sidebar, so that the replay's plots are the first thing on the page: a preset per
+    tuned FAH target, and a slider over the evaluation's candidate thresholds."""
     stops = [float(x) for x in stops]
     tuned = points.dropna(subset=["threshold"])
     if "threshold" not in st.session_state or st.session_state.threshold not in stops:
@@ -165,16 +167,18 @@ def threshold_controls(points: pd.DataFrame, stops: np.ndarray) -> float:
         st.session_state.threshold = (
             float(default.iloc[0]) if len(default) else stops[len(stops) // 2]
         )
-    st.subheader("Threshold")
-    cols = st.columns(len(tuned))
+    st.sidebar.header("Threshold")
+    cols = st.sidebar.columns(len(tuned))
     for col, row in zip(cols, tuned.itertuples(), strict=True):
         col.button(
-            f"FAH {row.target_fah:g}",
+            f"{row.target_fah:g}",
             key=f"preset_{row.target_fah:g}",
             on_click=lambda t=float(row.threshold): st.session_state.update(threshold=t),
-            help=f"the threshold tuned on validation for FAH <= {row.target_fah:g}",
+            help=f"the threshold tuned on validation for at most {row.target_fah:g} false "
+            "alarms per hour",
         )
-    return st.select_slider(
+    st.sidebar.caption("Presets: the thresholds tuned on validation for these false alarms/h.")
+    return st.sidebar.select_slider(
         "Threshold on the post-processed risk",
         options=stops,
         key="threshold",
@@ -450,9 +454,8 @@ def main() -> None:
     names = case_signal(root, case)[2]["channels"]
     channels = st.sidebar.multiselect("Channels", names, default=names[:6], key="channels")
     view_len = VIEW_SEC[st.sidebar.selectbox("EEG view", list(VIEW_SEC), index=1, key="view")]
-    params = postprocessing_controls(evaluated)
-
     threshold = threshold_controls(points, stops)
+    params = postprocessing_controls(evaluated)
     _, whole = alarms_at(part_evaluator(root, run, part, fold_cases, params)[0], threshold)
     file = None if choice == "whole timeline" else choice
     selection, selection_preds = part_evaluator(root, run, part, (case,), params, file)

@@ -41,6 +41,8 @@ rule aggregate_split:
             model=config["models"],
         ),
         exclusions=layout.EXCLUSIONS,
+        # In the main target: a twin's EDFs (keep_edfs: false) are checked before they go.
+        verification="results/dataset/verification.json",
     output:
         results=report(
             layout.SPLIT_RESULTS,

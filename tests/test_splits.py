@@ -36,13 +36,14 @@ def case_tables(case, n_files=4, seizure_files=(1, 2, 3), file_sec=3600.0, t0=0.
     w = pd.concat(rows, ignore_index=True)
     w.insert(0, "window", np.arange(len(w)))
     labels = pd.DataFrame(
-        {"window": w.window, "y_cls": np.where(np.arange(len(w)) % 10 == 0, 1, 0)}
+        {"window": w.window, "y_cls": np.where(np.arange(len(w)) % 10 == 0, 1, 0), "seizure": -1}
     )
+    seizures = pd.DataFrame(ledger, columns=["file", "onset_sec", "lead"])
     return {
         "windows": w,
         "labels": labels,
         "files": pd.DataFrame(files),
-        "seizures": pd.DataFrame(ledger, columns=["file", "onset_sec", "lead"]),
+        "seizures": seizures.assign(seizure=np.arange(len(seizures))),
     }
 
 
@@ -88,7 +89,12 @@ def test_within_is_whole_files_in_time_order(tables):
 
 def test_within_counts_each_seizure_in_the_part_of_its_file():
     t = case_tables("chb03", seizure_files=(0, 1, 2, 3))
-    second = {"file": "chb03_03.edf", "onset_sec": t["files"].start_sec[2] + 3000, "lead": True}
+    second = {
+        "file": "chb03_03.edf",
+        "onset_sec": t["files"].start_sec[2] + 3000,
+        "lead": True,
+        "seizure": len(t["seizures"]),
+    }
     t["seizures"] = pd.concat([t["seizures"], pd.DataFrame([second])], ignore_index=True)
     # 5 lead seizures: 2 train, 1 val (in file 3), 2 test; but file 3 holds a second one, and
     # whole files move, so that one is a validation seizure and the test part holds one.
@@ -143,3 +149,90 @@ def test_leakage_guard_catches_mixed_parts(tables):
     twice = pd.concat([split, split.iloc[:1]])
     with pytest.raises(AssertionError, match="assigned twice"):
         assert_disjoint(twice, mine, {}, "within")
+
+
+def boundary_case():
+    """chb03: five 3-h files 10 s apart (one segment), a lead seizure in each; the third and
+    fourth seizures come 300 s into their files, so their preictal periods start in the file
+    before, across the part boundary (train | val | test test)."""
+    from preictal.labels import LabelParams, label_windows, seizure_ledger
+
+    params, file_sec = LabelParams(), 3 * 3600.0
+    case = case_tables("chb03", n_files=5, seizure_files=(), file_sec=file_sec)
+    case["windows"]["segment"] = 0
+    starts = case["files"].start_sec.to_numpy()
+    onsets = starts + np.array([5000.0, 5000.0, 300.0, 300.0, 5000.0])
+    seizures = pd.DataFrame(
+        {
+            "case": "chb03",
+            "patient": "chb03",
+            "file": case["files"].file,
+            "seizure_in_file": 1,
+            "onset_sec": onsets,
+            "end_sec": onsets + 60,
+            "segment": 0,
+        }
+    )
+    labels = label_windows(case["windows"], seizures, params)
+    case["labels"] = labels.assign(window=case["windows"].window.to_numpy())
+    recorded = case["files"].assign(segment=0)
+    case["seizures"] = seizure_ledger(recorded, seizures, labels, params)
+    assert case["seizures"].lead.all() and case["seizures"].scorable.all()
+    return case, params
+
+
+def test_within_purges_windows_labelled_by_another_parts_seizure():
+    """The leaks of issue 16: training windows labelled preictal for a validation seizure and
+    validation windows labelled by a test seizure are purged (part none), and the guard catches
+    them when they are not."""
+    from preictal.splits import assert_no_label_leak, seizure_parts, within_split
+
+    case, _ = boundary_case()
+    tables = {"chb03": case}
+    args = ("chb03", {"chb03": case["windows"]}, {"chb03": case["files"]})
+    ledgers, labels = {"chb03": case["seizures"]}, {"chb03": case["labels"]}
+    unpurged, manifest = within_split(*args, ledgers, SplitParams())
+    assert manifest["files"]["val"] == ["chb03/chb03_03.edf"]
+    part_of_file = {
+        ("chb03", f.split("/")[1]): p for p, fs in manifest["files"].items() for f in fs
+    }
+    owner = seizure_parts(ledgers, part_of_file)
+    assert [owner[("chb03", i)] for i in range(5)] == ["train", "train", "val", "test", "test"]
+    merged = unpurged.merge(case["labels"][["window", "seizure"]], on="window")
+    # Preictal windows end in [onset - 600, onset - 30]; in the file before (it ends 10 s before
+    # the next file, 310 s before the onset) that is ends from 300 s to 10 s before the boundary,
+    # every 5 s: 59 windows.
+    leaks = {
+        part: int(((merged.part == part) & merged.seizure.eq(s)).sum())
+        for part, s in (("train", 2), ("val", 3))
+    }
+    assert leaks == {"train": 59, "val": 59}
+    with pytest.raises(AssertionError, match="labelled preictal for a seizure of another part"):
+        assert_no_label_leak(unpurged, labels, owner)
+    split, manifest = build_split("within", "chb03", tables, {}, SplitParams())
+    assert manifest["purged_windows"] == {"train": 59, "val": 59, "test": 0}
+    purged = split.merge(case["labels"][["window", "seizure"]], on="window")
+    assert (purged.part == "none").sum() == 118
+    for part, s in (("train", 2), ("val", 3)):
+        assert not ((purged.part == part) & purged.seizure.eq(s)).any()
+    # Each part keeps the preictal windows of its own seizures.
+    assert ((purged.part == "val") & purged.seizure.eq(2)).sum() > 0
+
+
+def test_an_alarm_before_a_part_boundary_is_not_credited_to_the_next_parts_seizure():
+    """The third leak: a validation alarm 580 s before the test seizure's onset was a true alarm
+    during threshold tuning. Scored on the validation files alone it is excluded (it lies in the
+    test seizure's preictal horizon): neither true nor false. The same alarm is true when the part
+    records the onset."""
+    from preictal.alarms.scoring import score_alarms
+
+    case, params = boundary_case()
+    files, ledger = case["files"].assign(segment=0), case["seizures"]
+    test_onset = float(ledger.onset_sec[3])
+    alarm = pd.DataFrame({"case": "chb03", "segment": 0, "time_sec": [test_onset - 580]})
+    val = files[files.file == "chb03_03.edf"]
+    assert val.start_sec.iloc[0] < test_onset - 580 < val.end_sec.iloc[0]
+    m = score_alarms(alarm, val.assign(case="chb03"), ledger, params)
+    assert (m.n_true_alarms, m.n_false_alarms, m.alarms_excluded) == (0, 0, 1)
+    both = files[files.file.isin(["chb03_03.edf", "chb03_04.edf"])].assign(case="chb03")
+    assert score_alarms(alarm, both, ledger, params).n_true_alarms == 1

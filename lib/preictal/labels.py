@@ -55,6 +55,35 @@ class LabelParams:
         return float(self.preictal_min * 60)
 
 
+FAH_DENOMINATOR = (
+    "interictal hours: recorded time minus [onset - SOP - SPH, end + postictal] of every seizure"
+)
+PROTOCOL_COLUMNS = (
+    "sop_min",
+    "sph_sec",
+    "postictal_min",
+    "interictal_buffer_min",
+    "lead_seizure_rule",
+    "fah_denominator",
+)
+
+
+def protocol_columns(params: LabelParams) -> dict:
+    """What a results table measured, as columns: SOP, SPH, the postictal exclusion, the
+    interictal distance, the lead-seizure rule and the FAH denominator (docs/EVALUATION.md)."""
+    return {
+        "sop_min": params.sop_sec / 60,
+        "sph_sec": params.sph_sec,
+        "postictal_min": float(params.postictal_min),
+        "interictal_buffer_min": float(params.interictal_buffer_min),
+        "lead_seizure_rule": (
+            f"no seizure ended within {params.lead_min:g} min before the onset; at least "
+            f"{100 * params.min_preictal_recorded:g} % of the SOP recorded"
+        ),
+        "fah_denominator": FAH_DENOMINATOR,
+    }
+
+
 def label_windows(
     windows: pd.DataFrame, seizures: pd.DataFrame, params: LabelParams
 ) -> pd.DataFrame:

@@ -8,6 +8,11 @@
   of them, validation the files up to the next lead seizure(s), test the rest. Whole files only, in
   time order, so no file and no window lies in two parts. A patient with fewer than
   ``min_lead_seizures`` lead seizures is skipped, with the reason in the fold manifest.
+  Labels are computed on the whole timeline, so a window near a part boundary can be labelled
+  preictal for a seizure of the next part: such windows are *purged* (part ``none``), so that no
+  part trains, calibrates or is scored on another part's seizure (:func:`assert_no_label_leak`);
+  the scorer likewise credits alarms only to onsets the part recorded
+  (``preictal.alarms.scoring``).
 
 A split is a table with one row per window of every case involved (case, window, part), where part
 is ``train``, ``val``, ``test`` or ``none``. :func:`assert_disjoint` checks every split in code.
@@ -99,10 +104,12 @@ def within_split(
     files: Mapping[str, pd.DataFrame],
     ledgers: Mapping[str, pd.DataFrame],
     params: SplitParams,
+    labels: Mapping[str, pd.DataFrame] | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     """Split table and manifest of a within-patient fold. All of ``windows``, ``files`` and
     ``ledgers`` (seizure ledgers) belong to cases of ``patient``. Cases are ordered by name (a
-    later case of the same patient is a later recording, like chb21 after chb01), files by time."""
+    later case of the same patient is a later recording, like chb21 after chb01), files by time.
+    With ``labels`` (window, seizure), windows preictal for a seizure of another part are purged."""
     order = []  # (case, file) in recording order
     for case in sorted(files):
         f = files[case].sort_values("start_sec")
@@ -144,8 +151,16 @@ def within_split(
         ],
         ignore_index=True,
     )
+    parts_of_seizures = seizure_parts(ledgers, part_of_file)
+    purged = {p: 0 for p in PARTS}
+    if labels is not None:
+        leaking = label_leaks(table, labels, parts_of_seizures)
+        for part, n in table.part[leaking].value_counts().items():
+            purged[part] = int(n)
+        table.loc[leaking, "part"] = "none"
     manifest.update(
         {
+            "purged_windows": purged,
             # Counted by the part of each seizure's file: whole files move, so a seizure that
             # shares a file with the last validation seizure is a validation seizure.
             "lead_seizures": {p: sum(part_of_file[s] == p for s in leads) for p in PARTS},
@@ -156,6 +171,59 @@ def within_split(
         }
     )
     return table, manifest
+
+
+def seizure_parts(
+    ledgers: Mapping[str, pd.DataFrame], part_of_file: Mapping[tuple[str, str], str]
+) -> dict[tuple[str, int], str]:
+    """(case, seizure) -> the part of the file that holds its onset."""
+    return {
+        (case, int(s.seizure)): part_of_file[(case, s.file)]
+        for case, led in ledgers.items()
+        for s in led.itertuples()
+    }
+
+
+def label_leaks(
+    split: pd.DataFrame,
+    labels: Mapping[str, pd.DataFrame],
+    parts_of_seizures: Mapping[tuple[str, int], str],
+) -> np.ndarray:
+    """Per row of ``split``: a window of a part labelled preictal for a seizure of another part."""
+    leaks = np.zeros(len(split), dtype=bool)
+    for case, lab in labels.items():
+        rows = np.flatnonzero(split.case.to_numpy() == case)
+        if not rows.size:
+            continue
+        target = (
+            split.iloc[rows][["window"]]
+            .merge(lab[["window", "seizure"]], on="window", how="left", validate="one_to_one")
+            .seizure.fillna(-1)
+            .astype(np.int64)
+            .to_numpy()
+        )
+        owner = np.array(
+            [parts_of_seizures.get((case, int(t)), "") if t >= 0 else "" for t in target]
+        )
+        part = split.part.to_numpy()[rows]
+        leaks[rows] = (target >= 0) & np.isin(part, PARTS) & (owner != part)
+    return leaks
+
+
+def assert_no_label_leak(
+    split: pd.DataFrame,
+    labels: Mapping[str, pd.DataFrame],
+    parts_of_seizures: Mapping[tuple[str, int], str],
+) -> None:
+    """The within-patient label guard: raise if a window of a part is labelled preictal for a
+    seizure of another part."""
+    leaks = label_leaks(split, labels, parts_of_seizures)
+    if leaks.any():
+        first = split[leaks].iloc[0]
+        raise AssertionError(
+            f"within split: {int(leaks.sum())} window(s) labelled preictal for a seizure of "
+            f"another part (first: {first.case} window {first.window} in {first.part})"
+        )
 
 
 def assert_disjoint(
@@ -246,13 +314,22 @@ def build_split(
             split, manifest = loso_split(fold, windows, patients, params)
         elif mode == "within":
             mine = [c for c in tables if patients.get(c, c) == fold]
+            ledgers = {c: tables[c]["seizures"] for c in mine}
+            labels = {c: tables[c]["labels"] for c in mine}
             split, manifest = within_split(
                 fold,
                 {c: windows[c] for c in mine},
                 {c: tables[c]["files"] for c in mine},
-                {c: tables[c]["seizures"] for c in mine},
+                ledgers,
                 params,
+                labels,
             )
+            part_of_file = {
+                tuple(name.split("/", 1)): part
+                for part, names in manifest["files"].items()
+                for name in names
+            }  # the guard checks the table against the manifest's files, not the split's code
+            assert_no_label_leak(split, labels, seizure_parts(ledgers, part_of_file))
         else:
             raise ValueError(f"unknown split mode {mode!r}")
     except SplitSkipped as exc:

@@ -37,8 +37,8 @@ def results(tmp_path_factory) -> Path:
     return work / "results"
 
 
-@pytest.fixture
-def app(results, monkeypatch):
+def open_app(results: Path, monkeypatch) -> AppTest:
+    """The app on ``results``, run once, with streamlit's caches cleared."""
     import streamlit as st
 
     st.cache_data.clear()
@@ -48,6 +48,11 @@ def app(results, monkeypatch):
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     return at
+
+
+@pytest.fixture
+def app(results, monkeypatch):
+    return open_app(results, monkeypatch)
 
 
 def shown(at) -> dict:

@@ -11,7 +11,7 @@ from preictal.alarms.postprocess import PLAIN_ALARMS
 from preictal.alarms.scoring import evaluate_predictions
 from preictal.alarms.tuning import threshold_curve, tune_thresholds
 from preictal.evaluate.aggregate import summarise
-from preictal.evaluate.chance import patient_chance_test, random_predictor_p
+from preictal.evaluate.chance import cohort_chance_test, patient_chance_test, random_predictor_p
 from preictal.evaluate.fold import EvalParams, LeakageError, check_parts, evaluate_fold
 from preictal.labels import LabelParams
 from tests.alarms.test_alarms import synthetic_part
@@ -153,3 +153,56 @@ def test_summary_agrees_with_the_per_fold_rows():
         assert row.n_patients_significant == rows.significant.sum()
         assert row.sensitivity_ci_lo <= row.sensitivity_mean <= row.sensitivity_ci_hi
         assert row.data_source == "synthetic"
+    # The cohort test uses the per-patient tests' d (the FAH targets chosen on validation).
+    assert summary.cohort_d.eq(len(PARAMS.fah_targets)).all()
+    for row in summary.itertuples():
+        rows = results[
+            (results.target_fah == row.target_fah) & (results.test_n_seizures_scored > 0)
+        ]
+        assert rows.chance_d.eq(len(PARAMS.fah_targets)).all()
+        args = (rows.test_n_caught, rows.test_n_seizures_scored, rows.p_random)
+        assert row.cohort_p == pytest.approx(cohort_chance_test(*args, d=row.cohort_d)["p_value"])
+        assert row.cohort_p >= cohort_chance_test(*args, d=1)["p_value"]
+    with pytest.raises(ValueError, match="different d"):
+        summarise(results.assign(chance_d=np.where(results.fold == "chb03", 1, 4)))
+
+
+def test_surrogates_reuse_the_alarms_and_equal_a_full_recomputation():
+    """surrogate_test detects the alarms once and rebuilds only the scorers; the p-values equal
+    those of tuning and testing from scratch against each surrogate ledger."""
+    from preictal.alarms.scoring import PartEvaluator
+    from preictal.evaluate.chance import surrogate_p_value, surrogate_seizure_times
+    from preictal.evaluate.fold import surrogate_test
+
+    preds, seizures, files = fold(3, skill=0.6)
+    params = EvalParams(FAH_TARGETS, n_surrogates=9, seed=5)
+    val, test = preds[preds.part == "val"], preds[preds.part == "test"]
+    observed = np.array([0.5, 0.5, 0.75, 1.0])
+    got = surrogate_test(val, test, seizures, files, LP, PLAIN_ALARMS, params, observed)
+    columns = ["case", "segment", "start_sec", "end_sec"]
+    ledgers = surrogate_seizure_times(seizures, files[columns], n=9, seed=5, label_params=LP)
+    values = []
+    for ledger in ledgers:
+        picks = tune_thresholds(threshold_curve(val, ledger, files, LP, PLAIN_ALARMS), FAH_TARGETS)
+        tester = PartEvaluator(test, ledger, files, LP, PLAIN_ALARMS)
+        values.append([tester.counts(t)["sensitivity"] for t in picks.threshold])
+    values = np.array(values)
+    want = [surrogate_p_value(observed[j], values[:, j]) for j in range(len(FAH_TARGETS))]
+    np.testing.assert_array_equal(got, want)
+    assert len(set(map(tuple, values))) > 1  # the surrogates do move the onsets
+
+
+def test_default_surrogate_p_value_can_go_below_alpha():
+    """With the default surrogate count, a sensitivity above every surrogate's gets a p-value
+    well below alpha (19 surrogates had the floor 0.05 = alpha: the test could never reject)."""
+    import yaml
+
+    from preictal.evaluate.chance import surrogate_p_value
+    from tests.workflow.test_workflow import REPO
+
+    config = yaml.safe_load((REPO / "workflow_config.yaml").read_text())["evaluation"]
+    schema = yaml.safe_load((REPO / "schemas/workflow_config.schema.yaml").read_text())
+    default = schema["properties"]["evaluation"]["properties"]["n_surrogates"]["default"]
+    assert config["n_surrogates"] == default
+    floor = surrogate_p_value(1.0, np.zeros(config["n_surrogates"]))
+    assert floor == 1 / (config["n_surrogates"] + 1) and floor <= config["alpha"] / 4

@@ -137,6 +137,35 @@ def test_false_alarm_targets_are_distinct_operating_points(effect_work):
         assert pooled[(model, highest)] > pooled[(model, lowest)], (model, pooled.loc[model])
 
 
+def test_app_fah_presets_are_distinct_operating_points(effect_work, monkeypatch):
+    """In the replay app on the realistic default, the FAH preset buttons set the thresholds tuned
+    on validation, and in a fold where those differ they change what the app shows."""
+    from tests.app.test_app import open_app, shown
+
+    results = pd.read_csv(effect_work / "results/loso_results.csv")
+    model = best_model(results, SELECTION_FAH)
+    rows = results[(results.model == model) & results.threshold.notna()]
+    distinct = rows.groupby("fold").threshold.nunique()
+    fold = distinct.idxmax()
+    assert distinct[fold] >= 3
+    app = open_app(effect_work / "results", monkeypatch)
+    app.selectbox(key="split").select("loso").run()
+    app.selectbox(key="fold").select(fold).run()
+    app.selectbox(key="model").select(model).run()
+    alarms = {}
+    for row in rows[rows.fold == fold].itertuples():
+        app.button(key=f"preset_{row.target_fah:g}").click().run()
+        assert not app.exception
+        assert app.session_state["threshold"] == row.threshold
+        assert shown(app)["threshold"] == pytest.approx(row.threshold, abs=5e-5)
+        # With the evaluation's post-processing, the whole test part shows the evaluation's FAH.
+        text = next(m.value for m in app.markdown if 'id="app-alarm-count"' in m.value)
+        assert f"part: FAH {row.test_fah:.2f}" in text
+        alarms[row.target_fah] = shown(app)["alarms"]
+    assert len(set(alarms.values())) >= 2, alarms  # the presets change what the app shows
+    assert alarms[max(alarms)] >= alarms[min(alarms)]
+
+
 def test_negative_control_stays_within_chance(null):
     """Outside the per-fold 95 % null range: at most what a binomial of the cells allows (they
     are not independent, models share folds, so the bound is loose on purpose), and no model is

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from preictal.io import read_parquet_metadata
+from preictal.labels import LabelParams, protocol_columns
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = yaml.safe_load((REPO / "presets/tiny.yaml").read_text())
@@ -101,8 +102,20 @@ def test_outputs_and_data_source(done):
     for split in ("loso", "within"):
         summary = pd.read_csv(done / f"results/{split}_summary.csv")
         assert summary.excluded_input_files.eq(0).all()
+        assert summary.dataset_problems.eq(0).all()  # the main target verifies the dataset
     final = (done / "results/final_summary.md").read_text()
     assert "## Excluded inputs\n\nNone: every input file was used." in final
+    # Every results table says what it measured: SOP, SPH, postictal, interictal distance, the
+    # lead-seizure rule and the FAH denominator, as the run's label parameters set them.
+    base = yaml.safe_load((REPO / "workflow_config.yaml").read_text())["labels"]
+    protocol = protocol_columns(LabelParams(**{**base, **TINY.get("labels", {})}))
+    tables = [
+        f"results/{s}_{kind}.csv" for s in ("loso", "within") for kind in ("results", "summary")
+    ]
+    for path in [*tables, "results/summary_results.csv"]:
+        table = pd.read_csv(done / path)
+        for key, value in protocol.items():
+            assert table[key].eq(value).all(), (path, key)
 
 
 def test_fold_outputs(done):
@@ -261,10 +274,17 @@ def test_rerun_scope(done, tmp_path):
     work = tmp_path / "wf"
     shutil.copytree(done, work, symlinks=True)
     assert _plan(work, TINY) == set()
-    # Verification settings rerun only the verification (per case and the whole; and the target
-    # that collects it).
+    # Verification settings rerun only the verification (per case and the whole), the summaries
+    # that count its problems and what reads them; nothing of the cache or the models.
     cfg = {**TINY, "verification": {"sha256": False}}
-    assert _plan(work, cfg) == {"verify_case", "verify_dataset", "all"}
+    assert _plan(work, cfg) == {
+        "verify_case",
+        "verify_dataset",
+        "aggregate_split",
+        "final_summary",
+        "evaluation_figures",
+        "all",
+    }
     # Timeline settings rerun the index and what reads it, never the generator.
     cfg = {**TINY, "timeline": {"header_tolerance_sec": 5}}
     assert _plan(work, cfg) >= {"index_case", "verify_dataset", "preprocess_case", "label_case"}

@@ -2,9 +2,11 @@
 
 Definitions (docs/EVALUATION.md), with SPH = ``gap_sec`` and SOP = ``preictal_min * 60 - gap_sec``:
 
-- an alarm at t is **true** when some seizure onset (any seizure of the ledger) lies in
-  [t + SPH, t + SPH + SOP]; a scored seizure is **caught** when a true alarm precedes it by that
-  much, and its time to warning is onset minus the first such alarm;
+- an alarm at t is **true** when the onset of a seizure that the part recorded (scored or not)
+  lies in [t + SPH, t + SPH + SOP]; an onset outside the part's recorded time (in another part's
+  files, as at a within-patient part boundary, or in a gap) never makes an alarm true: the
+  boundary acts as a recording gap. A scored seizure is **caught** when a true alarm precedes it
+  by that much, and its time to warning is onset minus the first such alarm;
 - the **interictal time** (the FAH denominator) is the part's recorded time minus, for every
   seizure, [onset - SOP - SPH, end + postictal]: its preictal horizon, the seizure and the
   postictal period. A non-true alarm in interictal time is a **false alarm**; one elsewhere (too
@@ -22,6 +24,7 @@ laid end to end on one axis, each shifted so that none comes within reach of ano
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -158,6 +161,7 @@ class PartScorer:
         postictal = float(p.postictal_min * 60)
 
         recorded = _timeline_columns(recorded)
+        self.recorded_intervals = recorded
         seizures = _timeline_columns(seizures)
         seizures = seizures[seizures.case.isin(set(recorded.case))].reset_index(drop=True)
         if "seizure" not in seizures:
@@ -185,7 +189,10 @@ class PartScorer:
         )
         onset = self.to_axis(seizures.case, seizures.segment, seizures.onset_sec)
         s_end = self.to_axis(seizures.case, seizures.segment, seizures.end_sec)
-        self._onsets = np.sort(onset)
+        # Every seizure's horizon and postictal period leave interictal time, but only onsets
+        # the part recorded can make an alarm true.
+        in_part = self.recorded.contains(onset)
+        self._onsets = np.sort(onset[in_part])
         self._excluded_time = Coverage(onset - self.sph - self.sop, s_end + postictal)
         zones = self._excluded_time
         self.recorded_sec = self.recorded.total
@@ -193,7 +200,6 @@ class PartScorer:
             self.recorded.measure(zones.starts, zones.ends).sum()
         )
 
-        in_part = self.recorded.contains(onset)
         fraction = self.recorded.measure(onset - self.sph - self.sop, onset - self.sph) / self.sop
         lead = seizures.lead.to_numpy(dtype=bool)
         scorable = seizures.scorable.to_numpy(dtype=bool)
@@ -375,6 +381,20 @@ class PartEvaluator:
         self.scorer = PartScorer(part_recorded_intervals(pred_part, files), seizures, label_params)
         s = self.series
         self._alarm_axis = self.scorer.to_axis(s.case, s.segment, s.end_sec)
+
+    def with_seizures(self, seizures: pd.DataFrame, label_params: LabelParams) -> PartEvaluator:
+        """The same predictions and alarms scored against other seizures (e.g. surrogate onsets):
+        only the scorer is rebuilt, the series, smoothing and alarm detector are shared."""
+        new = copy.copy(self)
+        new.scorer = PartScorer(self.scorer.recorded_intervals, seizures, label_params)
+        s = self.series
+        new._alarm_axis = new.scorer.to_axis(s.case, s.segment, s.end_sec)
+        return new
+
+    def counts_of(self, alarm_rows: np.ndarray) -> dict:
+        """``counts`` for alarms already detected (``detector.alarms(threshold)``), which do not
+        depend on the seizures: a sweep against many surrogates detects them once."""
+        return self.scorer.counts(self._alarm_axis[alarm_rows])
 
     def alarms(self, threshold: float) -> pd.DataFrame:
         """The alarms at ``threshold``: case, segment, time_sec (end of the raising window) and

@@ -69,7 +69,20 @@ def threshold_curve(
     part = PartEvaluator(pred_part, seizures, files, label_params, alarm_params)
     if thresholds is None:
         thresholds = candidate_thresholds(part.smoothed, part.series.good, n_thresholds)
-    rows = [{"threshold": float(t), **part.counts(t)} for t in np.sort(np.asarray(thresholds))]
+    return curve_of(part, np.sort(np.asarray(thresholds, dtype=float)))
+
+
+def curve_of(
+    part: PartEvaluator, thresholds: np.ndarray, alarm_rows: Sequence[np.ndarray] | None = None
+) -> pd.DataFrame:
+    """The curve of a prepared part at ascending ``thresholds``; ``alarm_rows`` are the alarms
+    already detected at each (they do not depend on the seizures: see ``surrogate_curves``)."""
+    if alarm_rows is None:
+        alarm_rows = [part.detector.alarms(t) for t in thresholds]
+    rows = [
+        {"threshold": float(t), **part.counts_of(a)}
+        for t, a in zip(thresholds, alarm_rows, strict=True)
+    ]
     return pd.DataFrame(rows, columns=CURVE_COLUMNS)
 
 

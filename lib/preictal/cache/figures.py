@@ -159,15 +159,25 @@ def plot_label_timeline(files, windows, labels, seizure, source, params: LabelPa
     return fig
 
 
+DETAIL_SEC = 10.0  # seconds of EEG drawn sample by sample beside each 30-min envelope
+
+
 def plot_label_sanity(examples: list[dict], source, params: LabelParams) -> plt.Figure:
-    """For seizures of different patients: six channels of cached EEG (min-max envelope per
-    second, the way EEG viewers compress long spans) with the label periods shaded."""
-    fig, axes = plt.subplots(len(examples), 1, figsize=(12, 3.3 * len(examples)), squeeze=False)
+    """For seizures of different patients: six channels of cached EEG over the labelled periods
+    (min-max envelope per second, the way EEG viewers compress long spans) with the periods
+    shaded, and beside it ``DETAIL_SEC`` of the same channels sample by sample in the preictal
+    period and from the onset, where the waveform itself can be read."""
+    n = len(examples)
+    fig, axes = plt.subplots(
+        n, 3, figsize=(14, 3.3 * n), squeeze=False, gridspec_kw={"width_ratios": [3.2, 1, 1]}
+    )
     spacing = 250.0
-    for ax, ex in zip(axes[:, 0], examples, strict=True):
+    y_lim = (-(len(SHOW) - 0.4) * spacing, 0.7 * spacing)
+    for row, ex in zip(axes, examples, strict=True):
+        ax = row[0]
         onset, end = ex["onset"], ex["end"]
         for t, lo, hi in ex["envelopes"]:  # one per cached block: gaps stay empty
-            for i in range(len(SHOW)):  # grey: 30 min of 1-s envelopes in 12 in are dense
+            for i in range(len(SHOW)):
                 ax.fill_between(
                     (t - onset) / 60, lo[i] - i * spacing, hi[i] - i * spacing, color="0.35", lw=0
                 )
@@ -185,22 +195,59 @@ def plot_label_sanity(examples: list[dict], source, params: LabelParams) -> plt.
                 lw=0,
                 label="gap",
             )
+        for detail in ex["details"]:  # where the detail panels are
+            ax.axvspan(
+                (detail["start"] - onset) / 60,
+                (detail["start"] + DETAIL_SEC - onset) / 60,
+                color="tab:blue",
+                alpha=0.5,
+                lw=0,
+                label=f"{DETAIL_SEC:g} s drawn at the right",
+            )
         ax.set_yticks([-i * spacing for i in range(len(SHOW))], SHOW)
-        ax.set_ylim(-(len(SHOW) - 0.4) * spacing, 0.7 * spacing)
+        ax.set_ylim(*y_lim)
         ax.set_title(
             f"{ex['case']} ({ex['patient']}), {ex['file']}; channels {spacing:g} uV apart "
             f"(scale bar), per-second min-max envelope",
             fontsize=9,
         )
         ax.set_xlabel("minutes from onset")
+        for dax, detail in zip(row[1:], ex["details"], strict=True):
+            for t, x in detail["parts"]:
+                for i in range(len(SHOW)):
+                    dax.plot(t - detail["start"], x[i] - i * spacing, color="k", lw=0.4)
+            if not detail["parts"]:
+                dax.text(0.5, 0.5, "no EEG here (gap)", transform=dax.transAxes, ha="center")
+            dax.set_xlim(0, DETAIL_SEC)
+            dax.set_ylim(*y_lim)
+            dax.set_yticks([-i * spacing for i in range(len(SHOW))], [])
+            dax.set_xlabel("seconds")
+            dax.set_title(detail["title"], fontsize=9, color=COLORS[detail["period"]])
     handles, names = axes[0, 0].get_legend_handles_labels()
     unique = dict(zip(names, handles, strict=False))
-    axes[0, 0].legend(unique.values(), unique.keys(), loc="upper left", fontsize=7, ncol=5)
+    axes[0, 0].legend(
+        unique.values(), unique.keys(), loc="lower left", bbox_to_anchor=(0, 1.12), fontsize=7,
+        ncol=6,
+    )  # fmt: skip
     fig.suptitle(
         f"Label sanity: EEG with preictal, SPH, ictal and postictal periods - {source_label(source)}"
     )
     fig.tight_layout()
     return fig
+
+
+def label_sanity_details(signal, blocks, onset: float, sfreq: float, params: LabelParams):
+    """The two sample-by-sample views of a label-sanity row: ``DETAIL_SEC`` in the middle of the
+    preictal period, and from the onset."""
+    mid = onset - (params.preictal_sec + params.sph_sec) / 2
+    out = []
+    for start, period, title in (
+        (mid - DETAIL_SEC / 2, "preictal", f"preictal, {(onset - mid) / 60:.1f} min before onset"),
+        (onset, "ictal", "from the onset"),
+    ):
+        parts, _ = _cached_span(signal, blocks, start, start + DETAIL_SEC, sfreq)
+        out.append({"start": start, "period": period, "title": title, "parts": parts})
+    return out
 
 
 def _cached_span(signal, blocks, lo, hi, sfreq, step=1):
@@ -320,8 +367,12 @@ def make_cache_figures(
         hi = s.end_sec + 1.5 * label_params.postictal_min * 60
         parts, gaps = _cached_span(tables[c]["signal"], tables[c]["blocks"], lo, hi, sfreq)
         envelopes = [_envelope(t, x, sfreq) for t, x in parts]
+        details = label_sanity_details(
+            tables[c]["signal"], tables[c]["blocks"], s.onset_sec, sfreq, label_params
+        )
         examples.append(
             {
+                "details": details,
                 "case": c,
                 "patient": s.patient,
                 "file": s.file,

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from preictal.evaluate.chance import cohort_chance_test
+from preictal.labels import PROTOCOL_COLUMNS
 
 MEAN_COLUMNS = {
     "sensitivity": "test_sensitivity",
@@ -44,6 +45,28 @@ def bootstrap_ci(
     means = values[idx].mean(axis=1)
     lo, hi = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
     return float(lo), float(hi)
+
+
+def protocol_of(rows: pd.DataFrame) -> dict:
+    """The protocol columns (``preictal.labels.PROTOCOL_COLUMNS``) the rows share."""
+    out = {}
+    for key in PROTOCOL_COLUMNS:
+        values = set(rows[key].dropna()) if key in rows else set()
+        if len(values) != 1:
+            raise ValueError(f"rows do not share one {key}: {sorted(map(str, values))}")
+        out[key] = values.pop()
+    return out
+
+
+def cohort_d(folds: pd.DataFrame) -> int:
+    """The d of the per-patient tests (``chance_d`` of the fold rows), for the cohort test too:
+    the same operating points were chosen on validation for every patient."""
+    ds = set(folds["chance_d"].dropna().astype(int)) if "chance_d" in folds else set()
+    if len(ds) > 1:
+        raise ValueError(f"folds were tested with different d ({sorted(ds)}); pool them apart")
+    if not ds and len(folds):
+        raise ValueError("fold results lack chance_d: rerun evaluate_fold")
+    return ds.pop() if ds else 1
 
 
 def summarise(
@@ -81,16 +104,20 @@ def summarise(
         warned = (g.test_time_in_warning * g.test_recorded_hours).sum()
         row["pooled_time_in_warning"] = warned / recorded if recorded else np.nan
         scored_folds = g[g.test_n_seizures_scored > 0]
+        d = cohort_d(scored_folds)
         cohort = cohort_chance_test(
             scored_folds.test_n_caught.to_numpy(),
             scored_folds.test_n_seizures_scored.to_numpy(),
             scored_folds.p_random.to_numpy(),
             alpha=alpha,
+            d=d,
         )
         row["n_patients_significant"] = int(g.significant.fillna(False).astype(bool).sum())
         row["n_patients_tested"] = len(scored_folds)
         row["cohort_p"] = cohort["p_value"]
+        row["cohort_d"] = d
         row["data_source"] = ",".join(sorted(set(g.data_source.dropna().astype(str))))
+        row.update(protocol_of(g))
         rows.append(row)
     if not rows:  # nothing trained: the table still has its key columns
         return pd.DataFrame(columns=["split", "model", "target_fah", "n_folds", "data_source"])

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from preictal.labels import LabelParams
+from preictal.labels import PROTOCOL_COLUMNS, LabelParams
 
 
 def config_hash(config: Mapping) -> str:
@@ -48,6 +48,7 @@ def summary_results(
                 "mean_warning_time_min": getattr(r, "test_mean_time_to_warning_sec", np.nan) / 60,
                 "skipped": r.skipped,
                 "data_source": r.data_source,
+                **{k: getattr(r, k) for k in PROTOCOL_COLUMNS},
             }
         )
     return pd.DataFrame(rows)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from preictal.alarms.postprocess import AlarmParams
 from preictal.alarms.scoring import PartEvaluator
-from preictal.alarms.tuning import threshold_curve, tune_thresholds
+from preictal.alarms.tuning import candidate_thresholds, curve_of, threshold_curve, tune_thresholds
 from preictal.evaluate.calibration import calibration_report
 from preictal.evaluate.chance import (
     improvement_over_chance,
@@ -27,7 +27,7 @@ from preictal.evaluate.chance import (
     surrogate_seizure_times,
 )
 from preictal.evaluate.window_metrics import auroc_auprc
-from preictal.labels import LabelParams
+from preictal.labels import LabelParams, protocol_columns
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class EvalParams:
 
     fah_targets: tuple[float, ...]  # false alarms per interictal hour: the one list of targets
     alpha: float = 0.05  # significance level of the chance tests
-    n_surrogates: int = 19  # seizure-time surrogates per fold (0 = off)
+    n_surrogates: int = 99  # seizure-time surrogates per fold (0 = off); p floor 1/(n + 1)
     seed: int = 0  # of the surrogates
     n_thresholds: int = 200  # candidate thresholds of the validation sweep
 
@@ -152,6 +152,7 @@ def evaluate_fold(
                 "p_random": random_predictor_p(chance_fah, sop_sec),
                 "chance_sensitivity": chance["chance_sensitivity"],
                 "chance_p": chance["p_value"],
+                "chance_d": d,  # operating points chosen on validation (d-correction)
                 "significant": chance["significant"],
                 "ioc": improvement_over_chance(summary["sensitivity"], summary["time_in_warning"]),
                 **{
@@ -162,7 +163,7 @@ def evaluate_fold(
         )
         seizure_tables.append(m.seizures.assign(target_fah=pick.target_fah))
         alarm_tables.append(m.alarms.assign(target_fah=pick.target_fah))
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(rows).assign(**protocol_columns(lp))  # what was measured
     table["n_choices"] = d
     if params.n_surrogates:
         table["surrogate_p"] = surrogate_test(
@@ -203,12 +204,18 @@ def surrogate_test(
         seizures, files[columns], n=params.n_surrogates, seed=params.seed, label_params=label_params
     )
     values = np.full((len(surrogates), len(params.fah_targets)), np.nan)
+    # Smoothing, candidate thresholds and alarms do not depend on the seizures: prepared once,
+    # then each surrogate rebuilds only the scorers (the same curves as threshold_curve).
+    val_part = PartEvaluator(val, seizures, files, label_params, alarm_params)
+    thresholds = np.sort(
+        candidate_thresholds(val_part.smoothed, val_part.series.good, params.n_thresholds)
+    )
+    val_alarms = [val_part.detector.alarms(t) for t in thresholds]
+    test_part = PartEvaluator(test, seizures, files, label_params, alarm_params)
     for i, ledger in enumerate(surrogates):
-        curve = threshold_curve(
-            val, ledger, files, label_params, alarm_params, n_thresholds=params.n_thresholds
-        )
+        curve = curve_of(val_part.with_seizures(ledger, label_params), thresholds, val_alarms)
         picks = tune_thresholds(curve, params.fah_targets)
-        tester = PartEvaluator(test, ledger, files, label_params, alarm_params)
+        tester = test_part.with_seizures(ledger, label_params)
         values[i] = [tester.counts(t)["sensitivity"] for t in picks.threshold]
     return np.array(
         [
@@ -270,9 +277,10 @@ def run_evaluate_fold(
     preds = pd.read_parquet(predictions_path)
     if not skipped and preds.empty:
         skipped = "no predictions"
+    protocol = protocol_columns(label_params)
     if skipped:
         results = pd.DataFrame(
-            [{**meta, "target_fah": t, "skipped": skipped} for t in params.fah_targets]
+            [{**meta, "target_fah": t, "skipped": skipped, **protocol} for t in params.fah_targets]
         )
         evaluation = None
     else:

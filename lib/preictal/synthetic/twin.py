@@ -35,6 +35,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import pandas as pd
+
 from preictal.chbmit.dataset import SYNTHETIC_MARKER, read_lines, records_by_case
 from preictal.chbmit.errors import DatasetError
 from preictal.chbmit.summary_file import (
@@ -445,3 +447,55 @@ def generate_twin(spec: SyntheticSpec, root: str | Path, *, threads: int = 1) ->
     write_twin_lists(spec, root)
     write_twin_top_level(spec, root)
     return plans
+
+
+# Columns of the index that come from the EDF headers: the metadata alone leave them empty.
+EDF_INDEX_COLUMNS = [
+    "edf_present",
+    "edf_start_clock",
+    "edf_duration_sec",
+    "edf_n_signals",
+    "edf_sfreq_hz",
+]
+# chb24 has no clock times: its index is compared on what the metadata do say.
+UNCLOCKED_INDEX_COLUMNS = ["file", "montage_id", "n_channels_listed", "n_seizures"]
+UNCLOCKED_SEIZURE_COLUMNS = ["file", "seizure_in_file", "start_in_file_sec", "end_in_file_sec"]
+
+
+def index_differences(
+    case: str, twin: tuple[pd.DataFrame, pd.DataFrame], meta: tuple[pd.DataFrame, pd.DataFrame]
+) -> list[str]:
+    """How a case's twin index (files, seizures) differs from the index of CHB-MIT's metadata
+    alone; empty when they agree. Compared: every column but the EDF headers' (files, durations,
+    clock times, segments, seizures at their times); for a case without clock times (chb24), what
+    the summary lists (the twin's chosen times aside)."""
+    files, seizures = twin
+    meta_files, meta_seizures = meta
+    out = []
+    if not files.edf_present.all():
+        out.append(f"{case}: {int((~files.edf_present).sum())} file(s) without an EDF")
+    if meta_files.start_clock.isna().all():
+        files = files[files.in_summary].reset_index(drop=True)
+        pairs = [
+            (files[UNCLOCKED_INDEX_COLUMNS], meta_files[UNCLOCKED_INDEX_COLUMNS], "files"),
+            (
+                seizures[UNCLOCKED_SEIZURE_COLUMNS],
+                meta_seizures[UNCLOCKED_SEIZURE_COLUMNS],
+                "seizures",
+            ),
+        ]
+    else:
+        pairs = [
+            (
+                files.drop(columns=EDF_INDEX_COLUMNS),
+                meta_files.drop(columns=EDF_INDEX_COLUMNS),
+                "files",
+            ),
+            (seizures, meta_seizures, "seizures"),
+        ]
+    for got, want, what in pairs:
+        try:
+            pd.testing.assert_frame_equal(got, want)
+        except AssertionError as exc:
+            out.append(f"{case} {what}: {str(exc).splitlines()[0]}")
+    return out

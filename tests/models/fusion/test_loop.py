@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import math
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from preictal.models.fusion.data import Augment, BlockShuffleSampler, WindowData
 from preictal.models.fusion.loop import TrainParams, predict, train_fold
 from preictal.models.fusion.losses import fusion_loss, pos_weight_from, sample_weights
 from preictal.models.fusion.net import FusionNet
+from tests.cache.test_store import _mapped_rss_kb
 
 FS = 256
 C = 4  # channels in the tiny data
@@ -150,6 +152,34 @@ def test_dataset_items_lazy_memmap_and_pickle(tmp_path):
     clone = pickle.loads(blob)
     assert clone._signals is None
     assert torch.equal(clone[7]["x"], item["x"])
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="Linux /proc only")
+def test_dataset_drops_read_pages_every_release_every_windows(tmp_path, monkeypatch):
+    """A fold over the whole twin reads ~30 GB of cache: what a process has read is released
+    every RELEASE_EVERY windows (the job's memory stays bounded) and the items are unchanged."""
+    from preictal.models.fusion import data
+
+    ds = planted(tmp_path, "big", 12_000, seed=5, n_cases=4)  # 4 files of 4 x 1.5 M float16
+    expected = [ds[i]["x"] for i in (0, 1499, 11_999)]
+
+    def resident_kb():
+        return sum(_mapped_rss_kb(p) for p in ds.signal_paths)
+
+    monkeypatch.setattr(data, "RELEASE_EVERY", 10**9)
+    for i in range(len(ds)):
+        ds[i]
+    held = resident_kb()
+    assert held > 40_000  # without releases every page read (48 MB) stays resident
+    ds.release_pages()
+    assert resident_kb() == 0
+    monkeypatch.setattr(data, "RELEASE_EVERY", 100)
+    for i in range(len(ds)):
+        ds[i]
+    # What stays is what was read since the last release: 100 windows of the last file, rounded
+    # up to the kernel's mapping unit (page-cache folios of up to 2 MB per channel row).
+    assert resident_kb() < held / 4
+    assert all(torch.equal(ds[i]["x"], x) for i, x in zip((0, 1499, 11_999), expected, strict=True))
 
 
 def test_dataloader_two_workers_deterministic_augmentation(tmp_path):
