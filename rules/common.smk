@@ -12,6 +12,7 @@ from preictal.chbmit.errors import DatasetError
 from preictal.synthetic.plan import dataset_paths
 from preictal.synthetic.twin import twin_paths
 from preictal.workflow.config import (
+    canonical,
     case_edf_paths,
     case_summary_path,
     check_config,
@@ -41,6 +42,10 @@ CONFIG_PROBLEM = config_problem(
 if CONFIG_PROBLEM:
     raise WorkflowError(f"config: {CONFIG_PROBLEM}")
 validate(config, "../schemas/workflow_config.schema.yaml")
+# In place: Snakemake holds this dict.
+_sorted_config = canonical(config)
+config.clear()
+config.update(_sorted_config)
 
 try:
     CASES = workflow_cases(config)
@@ -164,6 +169,11 @@ EVALUATION_REPORT = [
     "results/tables/calibration_comparison.csv",
     "results/tables/alarm_ablation.csv",
 ]
+SPC_REPORT = [
+    "results/tables/spc_{split}.csv",
+    "results/tables/spc_{split}_folds.csv",
+    "results/figures/spc/{split}.png",
+]
 CASE_TARGETS = [
     layout.CACHE_MANIFEST,
     layout.WINDOWS,
@@ -193,6 +203,7 @@ def all_targets(wildcards):
         + ["results/tables/window_auroc.csv"]
         + expand(layout.SPLIT_SUMMARY, split=config["splits"]["modes"])
         + EVALUATION_REPORT
+        + expand(SPC_REPORT, split=config["splits"]["modes"])
         + expand(
             "results/figures/eval/{split}/{name}.png",
             split=config["splits"]["modes"],

@@ -100,6 +100,49 @@ rule alarm_ablation:
         "../scripts/alarm_ablation.py"
 
 
+rule spc:
+    input:
+        predictions=lambda wc: expand(
+            layout.PREDICTIONS,
+            split=wc.split,
+            fold=FOLDS,
+            model=config["models"],
+        ),
+        seizures=expand(layout.LEDGER, case=CASES),
+        files=expand(layout.FILES, case=CASES),
+    output:
+        folds="results/tables/spc_{split}_folds.csv",
+        characteristic=report(
+            "results/tables/spc_{split}.csv",
+            caption="../report/spc.rst",
+            category="5. Evaluation",
+            labels={"table": "{split} seizure prediction characteristic"},
+        ),
+        figure=report(
+            "results/figures/spc/{split}.png",
+            caption="../report/eval_spc.rst",
+            category="5. Evaluation",
+            subcategory="{split}",
+            labels={"split": "{split}", "figure": "seizure prediction characteristic"},
+        ),
+    log:
+        "logs/spc/{split}.log",
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        patients=config["patients"],
+        labels=config["labels"],
+        alarms=config["alarms"],
+        evaluation={
+            key: config["evaluation"][key] for key in ("fah_targets", "n_thresholds")
+        },
+        spc=config["evaluation"]["spc"],
+        data_source=DATA_SOURCE,
+        code=script_code("spc"),
+    script:
+        "../scripts/spc.py"
+
+
 rule final_summary:
     input:
         results=expand(layout.SPLIT_RESULTS, split=config["splits"]["modes"]),

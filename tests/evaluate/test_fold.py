@@ -13,7 +13,7 @@ from preictal.alarms.tuning import threshold_curve, tune_thresholds
 from preictal.evaluate.aggregate import summarise
 from preictal.evaluate.chance import cohort_chance_test, patient_chance_test, random_predictor_p
 from preictal.evaluate.fold import EvalParams, LeakageError, check_parts, evaluate_fold
-from preictal.labels import LabelParams
+from preictal.labels import LabelParams, protocol_columns
 from tests.alarms.test_alarms import synthetic_part
 from tests.evaluate.test_comparisons import labelled
 
@@ -165,6 +165,37 @@ def test_summary_agrees_with_the_per_fold_rows():
         assert row.cohort_p >= cohort_chance_test(*args, d=1)["p_value"]
     with pytest.raises(ValueError, match="different d"):
         summarise(results.assign(chance_d=np.where(results.fold == "chb03", 1, 4)))
+
+
+def test_a_model_whose_folds_were_all_skipped_keeps_its_rows_and_protocol():
+    """Under a protocol that leaves no fold to train (e.g. 4-h lead seizures on short recordings)
+    the summary still has a row per model and target saying so, with the protocol measured."""
+    protocol = protocol_columns(LP)
+    skipped = pd.DataFrame(
+        {
+            "split": "loso",
+            "fold": ["chb03"] * len(FAH_TARGETS) + ["chb04"] * len(FAH_TARGETS),
+            "model": "n",
+            "target_fah": list(FAH_TARGETS) * 2,
+            "skipped": "no lead seizure",
+            "data_source": "synthetic",
+            **protocol,
+        }
+    )
+    # Every fold skipped: the fold rows have no metric columns at all.
+    alone = summarise(skipped, n_boot=100, seed=1)
+    assert alone.n_folds.eq(0).all() and alone.sop_min.eq(protocol["sop_min"]).all()
+    results = pd.concat([results_for(2, 1.0, "chb03"), skipped], ignore_index=True)
+    summary = summarise(results, n_boot=100, seed=1)
+    none = summary[summary.model == "n"]
+    assert sorted(none.target_fah) == sorted(FAH_TARGETS)
+    assert none.n_folds.eq(0).all() and none.n_folds_skipped.eq(2).all()
+    assert none.sensitivity_mean.isna().all() and none.data_source.eq("synthetic").all()
+    for key, value in protocol.items():
+        assert none[key].eq(value).all(), key
+    trained = summary[summary.model == "m"]
+    assert trained.n_folds.eq(1).all() and trained.n_folds_skipped.eq(0).all()
+    assert trained.sensitivity_mean.notna().all()
 
 
 def test_surrogates_reuse_the_alarms_and_equal_a_full_recomputation():

@@ -24,7 +24,7 @@ def tables():
     summary = pd.DataFrame(
         [
             {
-                "model": m, "target_fah": t, "sensitivity_mean": 0.123456, "sensitivity_ci_lo": 0.05,
+                "model": m, "target_fah": t, "n_folds": 2, "sensitivity_mean": 0.123456, "sensitivity_ci_lo": 0.05,
                 "sensitivity_ci_hi": 0.2, "pooled_n_caught": 3, "pooled_n_seizures": 12,
                 "pooled_fah": 0.876543, "pooled_time_in_warning": 0.04321,
                 "time_to_warning_sec_mean": 301.0, "n_patients_significant": 1,
@@ -54,6 +54,10 @@ def test_rows_put_the_chosen_model_first_rounded_with_units():
     summary.loc[0, ["sensitivity_ci_lo", "sensitivity_ci_hi"]] = np.nan  # one fold: no interval
     logreg = headline_rows(results, summary, selection_fah=1.0).iloc[2]
     assert logreg["sensitivity, mean over folds (95 % CI)"] == "12 % (no interval: under 2 folds)"
+    # A model whose folds were all skipped has summary rows (n_folds 0) but no headline row.
+    untrained = pd.DataFrame({"model": "fusion", "target_fah": TARGETS, "n_folds": 0})
+    rows = headline_rows(results, pd.concat([summary, untrained]), selection_fah=1.0)
+    assert "fusion" not in set(rows.model) and len(rows) == 4
 
 
 def test_page_states_source_and_protocol_and_renders_the_summary():

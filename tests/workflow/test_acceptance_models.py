@@ -49,13 +49,14 @@ def window_auroc(work) -> pd.DataFrame:
 
 
 SUMMARIES = ["results/loso_summary.csv", "results/within_summary.csv"]
+SPC = "results/tables/spc_loso.csv"
 
 
 @pytest.fixture(scope="module")
 def effect_work(tmp_path_factory):
     """The default config, evaluated at the window and the alarm level."""
     work = tmp_path_factory.mktemp("effect")
-    snakemake(work, TABLE, *SUMMARIES, config={})
+    snakemake(work, TABLE, *SUMMARIES, SPC, config={})
     return work
 
 
@@ -135,6 +136,53 @@ def test_false_alarm_targets_are_distinct_operating_points(effect_work):
         assert len(distinct) == 5 and (distinct >= 3).sum() > len(distinct) / 2, (model, distinct)
         pooled = summary.pooled_sensitivity
         assert pooled[(model, highest)] > pooled[(model, lowest)], (model, pooled.loc[model])
+
+
+def test_spc_thresholds_come_from_validation_at_every_grid_point(effect_work):
+    """spc_loso.csv on the default run: for the chosen model's folds, each grid point's threshold
+    is a tuning on that fold's validation predictions alone, under the point's SOP and SPH; the
+    random predictor's sensitivity is beside every point. About 20 s."""
+    from preictal.alarms.postprocess import AlarmParams
+    from preictal.alarms.tuning import threshold_curve, tune_thresholds
+    from preictal.evaluate.chance import ledger_under
+    from preictal.evaluate.spc import SpcGrid
+    from preictal.labels import LabelParams
+
+    config = yaml.safe_load((REPO / "workflow_config.yaml").read_text())
+    grid = SpcGrid(**config["evaluation"]["spc"])
+    targets = config["evaluation"]["fah_targets"]
+    spc = pd.read_csv(effect_work / SPC)
+    assert len(spc) == len(MODELS) * len(grid.sop_min) * len(grid.sph_sec) * len(targets)
+    assert spc.random_sensitivity.between(0, 1).all() and spc.n_folds.eq(5).all()
+    folds = pd.read_csv(effect_work / "results/tables/spc_loso_folds.csv")
+    results = pd.read_csv(effect_work / "results/loso_results.csv")
+    model = best_model(results, SELECTION_FAH)
+    ledgers = pd.concat(
+        pd.read_parquet(p)
+        for p in sorted((effect_work / "results/labels").glob("*_seizures.parquet"))
+    )
+    files = pd.concat(
+        pd.read_parquet(p) for p in sorted((effect_work / "results/index").glob("*/files.parquet"))
+    )
+    alarms = AlarmParams(**config["alarms"])
+    for fold in sorted(folds.fold.unique())[:2]:
+        preds = pd.read_parquet(
+            effect_work / f"results/folds/loso/{fold}/{model}/predictions.parquet"
+        )
+        val = preds[preds.part == "val"]
+        for lp in grid.points(LabelParams(**config["labels"])):
+            ledger = ledger_under(ledgers, files, lp)
+            curve = threshold_curve(
+                val, ledger, files, lp, alarms, n_thresholds=config["evaluation"]["n_thresholds"]
+            )
+            picks = tune_thresholds(curve, targets)
+            rows = folds[
+                (folds.fold == fold)
+                & (folds.model == model)
+                & np.isclose(folds.sop_min, lp.sop_sec / 60)
+                & (folds.sph_sec == lp.sph_sec)
+            ].sort_values("target_fah")
+            np.testing.assert_allclose(rows.threshold, picks.threshold, err_msg=f"{fold} {lp}")
 
 
 def test_app_fah_presets_are_distinct_operating_points(effect_work, monkeypatch):

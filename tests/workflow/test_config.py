@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from preictal.workflow.config import check_config
+from preictal.workflow.config import canonical, check_config
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT = yaml.safe_load((REPO / "workflow_config.yaml").read_text())
@@ -70,3 +70,11 @@ def test_fusion_window_is_checked_only_when_fusion_is_trained():
     check_config(
         changed(preprocess=odd_rate, models=["logreg"], report={"figures_model": "logreg"})
     )
+
+
+def test_canonical_sorts_keys_at_every_depth_and_keeps_list_order():
+    config = {"b": {"y": 1, "x": [{"d": 2, "c": 1}, 3]}, "a": [2, 1]}
+    out = canonical(config)
+    assert out == config
+    assert list(out) == ["a", "b"] and list(out["b"]) == ["x", "y"]
+    assert list(out["b"]["x"][0]) == ["c", "d"] and out["a"] == [2, 1]

@@ -100,3 +100,30 @@ def test_easy_preset_turns_every_confound_off_in_its_own_folder():
     assert set(spec.confounds) == set(default.confounds) and not any(spec.confounds.values())
     assert (spec.effect_size, spec.seizures_per_case) == (1.0, 6)
     assert config["data_root"] == config["synthetic"]["out_dir"] != DEFAULT["synthetic"]["out_dir"]
+
+
+@pytest.mark.parametrize(
+    ("name", "sop_min", "sph_sec", "interictal_min", "lead_min"),
+    [
+        ("protocol_seed", 9.5, 30, 30, 30),
+        ("protocol_truong2018", 30, 300, 240, 35),
+        ("protocol_kaggle_aes2014", 60, 300, 240, 240),
+        ("protocol_kaggle_melbourne2016", 60, 300, 240, 240),
+        ("protocol_maiwald_schelter", 9.5, 30, 30, 30),
+    ],
+)
+def test_protocol_presets_state_their_studies_definitions(
+    name, sop_min, sph_sec, interictal_min, lead_min
+):
+    """The protocol presets give the SOP, SPH, interictal distance and lead-seizure rule of the
+    table in docs/EVALUATION.md#protocol-presets (each run end to end in test_workflow.py)."""
+    from preictal.labels import LabelParams, protocol_columns
+
+    config = preset(name)
+    protocol = protocol_columns(LabelParams(**config["labels"]))
+    assert (protocol["sop_min"], protocol["sph_sec"]) == (sop_min, sph_sec)
+    assert protocol["interictal_buffer_min"] == interictal_min
+    assert f"within {lead_min} min before the onset" in protocol["lead_seizure_rule"]
+    assert name in (REPO / "docs/EVALUATION.md").read_text()
+    if name == "protocol_maiwald_schelter":  # FPR_max 0.15 per hour among the operating points
+        assert 0.15 in config["evaluation"]["fah_targets"]

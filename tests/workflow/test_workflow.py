@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import modulefinder
 import re
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from snakemake.utils import update_config
 
 from preictal.io import read_parquet_metadata
 from preictal.labels import LabelParams, protocol_columns
@@ -28,7 +30,7 @@ def snakemake(
     workdir: Path, *args: str, config: dict | None = None, check: bool = True, cores: str = "2"
 ):
     cfg = workdir / "cfg.yaml"
-    cfg.write_text(yaml.safe_dump(config if config is not None else TINY))
+    cfg.write_text(yaml.safe_dump(config if config is not None else TINY, sort_keys=False))
     cmd = [
         sys.executable,
         "-m",
@@ -189,6 +191,91 @@ def test_comparisons_rank_variants_on_validation(done, tmp_path):
     assert _plan(work, changed, "comparisons") == {"compare_variants", "comparisons"}
 
 
+def test_seizure_prediction_characteristic_tables(done):
+    """spc_{split}.csv on the tiny run: every trained model at every grid point and target, the
+    random predictor beside it, the run's protocol; at the config's own SOP and SPH each fold's
+    threshold and test sensitivity are those of the fold evaluation (tuned on validation)."""
+    default = yaml.safe_load((REPO / "workflow_config.yaml").read_text())
+    grid = default["evaluation"]["spc"]
+    targets = default["evaluation"]["fah_targets"]
+    params = LabelParams(**{**default["labels"], **TINY["labels"]})
+    protocol = protocol_columns(params)
+    results = pd.read_csv(done / "results/within_results.csv")
+    trained = results[results.skipped.isna()]
+    spc = pd.read_csv(done / "results/tables/spc_within.csv")
+    assert len(spc) == trained.model.nunique() * len(grid["sop_min"]) * len(grid["sph_sec"]) * len(
+        targets
+    )
+    assert spc.random_sensitivity.between(0, 1).all() and spc.data_source.eq("synthetic").all()
+    for key in ("postictal_min", "interictal_buffer_min", "lead_seizure_rule", "fah_denominator"):
+        assert spc[key].eq(protocol[key]).all(), key
+    assert spc.trained_sop_min.eq(protocol["sop_min"]).all()
+    folds = pd.read_csv(done / "results/tables/spc_within_folds.csv")
+    own = folds[np.isclose(folds.sop_min, protocol["sop_min"]) & (folds.sph_sec == params.sph_sec)]
+    keys = ["fold", "model", "target_fah"]
+    both = own.merge(trained, on=keys, suffixes=("", "_eval"))
+    assert len(both) == len(trained) > 0
+    np.testing.assert_array_equal(both.threshold, both.threshold_eval)
+    np.testing.assert_array_equal(both.test_sensitivity, both.test_sensitivity_eval)
+    # The loso folds cannot train on two patients: empty tables, a figure saying so.
+    assert pd.read_csv(done / "results/tables/spc_loso.csv").empty
+    assert (done / "results/figures/spc/loso.png").stat().st_size > 5_000
+
+
+PROTOCOL_PRESETS = sorted(p.name for p in (REPO / "presets").glob("protocol_*.yaml"))
+TRAINING = {"make_split", "train_baseline", "train_fusion"}
+
+
+def merged(base: dict, override: dict) -> dict:
+    """``override`` on a copy of ``base``, as Snakemake merges a --configfile."""
+    out = copy.deepcopy(base)
+    update_config(out, override)
+    return out
+
+
+@pytest.mark.parametrize("preset", PROTOCOL_PRESETS)
+def test_protocol_presets_run_end_to_end(done, tmp_path, preset):
+    """Each protocol preset (docs/EVALUATION.md#protocol-presets) on the tiny profile: the run
+    completes; every results table measures the preset's protocol and FAH targets; a preset that
+    changes only the evaluation retrains nothing; folds that cannot train (the tiny profile's
+    cases last 1 h, under the 4-h presets' lead-seizure rule) say why, and the summaries keep
+    their rows. About 1-3 min per preset."""
+    work = tmp_path / "wf"
+    shutil.copytree(done, work, symlinks=True)
+    override = yaml.safe_load((REPO / "presets" / preset).read_text())
+    cfg = merged(TINY, override)
+    if set(override) == {"evaluation"}:
+        assert not _plan(work, cfg) & TRAINING
+    else:
+        assert "label_case" in _plan(work, cfg)
+    snakemake(work, config=cfg)
+    default = yaml.safe_load((REPO / "workflow_config.yaml").read_text())
+    protocol = protocol_columns(LabelParams(**merged(default["labels"], cfg.get("labels", {}))))
+    targets = merged(default["evaluation"], cfg.get("evaluation", {}))["fah_targets"]
+    for split in ("loso", "within"):
+        results = pd.read_csv(work / f"results/{split}_results.csv")
+        summary = pd.read_csv(work / f"results/{split}_summary.csv")
+        models = set(cfg.get("models", default["models"]))
+        for table in (results, summary):
+            assert set(table.model) == models and sorted(set(table.target_fah)) == targets
+            for key, value in protocol.items():
+                assert len(table) and table[key].eq(value).all(), (preset, split, key)
+        skipped = results.skipped.notna()
+        assert results.skipped[skipped].str.len().gt(0).all()
+        if "test_interictal_hours" in results:
+            assert (results.test_interictal_hours[~skipped] > 0).all()
+        else:  # every fold skipped: the rows have no metric columns
+            assert skipped.all()
+        folds = results.groupby(["model", "target_fah"]).size()
+        trained = results[~skipped].groupby(["model", "target_fah"]).size()
+        for row in summary.itertuples():
+            assert row.n_folds == trained.get((row.model, row.target_fah), 0)
+            assert row.n_folds + row.n_folds_skipped == folds[(row.model, row.target_fah)]
+    final = pd.read_csv(work / "results/summary_results.csv")
+    for key, value in protocol.items():
+        assert len(final) and final[key].eq(value).all(), (preset, key)
+
+
 BROWSER = REPO / "tests/browser"
 
 
@@ -263,6 +350,7 @@ EVALUATION = {
     "evaluate_fold",
     "aggregate_split",
     "alarm_ablation",
+    "spc",
     "final_summary",
     "evaluation_figures",
 }
@@ -274,6 +362,13 @@ def test_rerun_scope(done, tmp_path):
     work = tmp_path / "wf"
     shutil.copytree(done, work, symlinks=True)
     assert _plan(work, TINY) == set()
+    # The same values with the keys in another order are the same config.
+    reordered = {
+        key: dict(reversed(value.items())) if isinstance(value, dict) else value
+        for key, value in reversed(TINY.items())
+    }
+    assert list(reordered["synthetic"]) != list(TINY["synthetic"])
+    assert _plan(work, reordered) == set()
     # Verification settings rerun only the verification (per case and the whole), the summaries
     # that count its problems and what reads them; nothing of the cache or the models.
     cfg = {**TINY, "verification": {"sha256": False}}
@@ -344,6 +439,8 @@ def test_rerun_scope(done, tmp_path):
             {"evaluation": {"n_boot": 200}},
             {"aggregate_split", "final_summary", "evaluation_figures", "all"},
         ),
+        # The seizure prediction characteristic's grid re-scores the stored predictions only.
+        ({"evaluation": {"spc": {"sop_min": [10, 30]}}}, {"spc", "all"}),
         # The report's choice of figures redraws the figures only.
         ({"report": {"figures_model": "logreg"}}, {"evaluation_figures", "all"}),
         # A filter setting: the cache and everything after it (the exclusions table reads the

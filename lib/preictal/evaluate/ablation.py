@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from preictal.alarms.postprocess import AlarmParams
-from preictal.evaluate.fold import EvalParams, evaluate_fold
+from preictal.evaluate.fold import EvalParams, evaluate_fold, trained_predictions
 from preictal.labels import LabelParams
 
 # Post-processing variants of the alarm ablation: what each switches on, on top of the refractory
@@ -49,14 +49,9 @@ def alarm_ablation_table(
     """``results/tables/alarm_ablation.csv``: per split, model, post-processing variant and FAH
     target, the summary across folds (`preictal.evaluate.aggregate.summarise`, no bootstrap)."""
     from preictal.evaluate.aggregate import summarise
-    from preictal.io import read_parquet_metadata
 
     frames = []
-    for path in prediction_paths:
-        meta = read_parquet_metadata(path)
-        preds = pd.read_parquet(path)
-        if meta.get("skipped") or preds.empty:
-            continue
+    for meta, preds in trained_predictions(prediction_paths):
         # Every variant of ABLATION on this fold, without surrogates.
         no_surrogates = replace(params, n_surrogates=0)
         rows = pd.concat(

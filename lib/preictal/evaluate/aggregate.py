@@ -73,18 +73,26 @@ def summarise(
     results: pd.DataFrame, *, alpha: float = 0.05, n_boot: int = 1000, seed: int = 0
 ) -> pd.DataFrame:
     """One row per (model, target_fah) of ``results`` (one row per fold, model and target;
-    skipped folds have ``skipped`` set and are left out)."""
-    trained = results[results.skipped.isna() | (results.skipped == "")] if len(results) else results
+    skipped folds have ``skipped`` set and are left out of the statistics). A model whose folds
+    were all skipped keeps its rows, with ``n_folds`` 0, its protocol and ``n_folds_skipped``,
+    so that the table still says what was asked for and under which protocol."""
     rows = []
-    for (model, target), g in trained.groupby(["model", "target_fah"], sort=True):
-        rng = np.random.default_rng([seed, int(round(target * 1000))])
+    for (model, target), every in results.groupby(["model", "target_fah"], sort=True):
+        g = every[every.skipped.isna() | (every.skipped == "")]
         row = {
-            "split": g.split.iloc[0],
+            "split": every.split.iloc[0],
             "model": model,
             "target_fah": target,
             "n_folds": len(g),
-            "n_folds_scored": int(g.test_sensitivity.notna().sum()),
+            "n_folds_skipped": len(every) - len(g),
+            "n_folds_scored": int(g.test_sensitivity.notna().sum()) if len(g) else 0,
         }
+        if g.empty:  # every fold skipped: the fold rows may lack the metric columns
+            row["data_source"] = ",".join(sorted(set(every.data_source.dropna().astype(str))))
+            row.update(protocol_of(every))
+            rows.append(row)
+            continue
+        rng = np.random.default_rng([seed, int(round(target * 1000))])
         for name, col in MEAN_COLUMNS.items():
             values = g[col].astype(float)
             row[f"{name}_mean"] = float(values.mean())  # NaN folds left out
@@ -119,6 +127,6 @@ def summarise(
         row["data_source"] = ",".join(sorted(set(g.data_source.dropna().astype(str))))
         row.update(protocol_of(g))
         rows.append(row)
-    if not rows:  # nothing trained: the table still has its key columns
+    if not rows:  # no fold rows at all: the table still has its key columns
         return pd.DataFrame(columns=["split", "model", "target_fah", "n_folds", "data_source"])
     return pd.DataFrame(rows)

@@ -400,6 +400,33 @@ def _ledger_flags(
             out[column] = value
 
 
+def _coverages(recorded: pd.DataFrame, case: np.ndarray, segment: np.ndarray) -> dict:
+    """The recorded time of each (case, segment) timeline as a ``Coverage``."""
+    coverages = {}
+    for key in sorted(set(zip(case, segment, strict=True))):
+        rows = (case == key[0]) & (segment == key[1])
+        starts, ends = merge_intervals(
+            recorded.start_sec.to_numpy(dtype=float)[rows],
+            recorded.end_sec.to_numpy(dtype=float)[rows],
+        )
+        coverages[key] = Coverage(starts, ends)
+    return coverages
+
+
+def ledger_under(
+    seizures: pd.DataFrame, recorded: pd.DataFrame, label_params: LabelParams
+) -> pd.DataFrame:
+    """The ledger ``seizures`` with the same onsets but the columns that depend on the label
+    parameters (lead, the recorded share of the preictal period, scorable) recomputed under
+    ``label_params``: scoring stored predictions under another SOP or SPH (the seizure prediction
+    characteristic). ``recorded`` as for ``surrogate_seizure_times``."""
+    out = seizures.copy()
+    case, segment = _with_timeline(out)
+    rec_case, rec_segment = _with_timeline(recorded)
+    _ledger_flags(out, case, segment, _coverages(recorded, rec_case, rec_segment), label_params)
+    return out
+
+
 def surrogate_seizure_times(
     seizures: pd.DataFrame,
     recorded: pd.DataFrame,
@@ -449,14 +476,7 @@ def surrogate_seizure_times(
     rec_case, rec_segment = _with_timeline(recorded)
     sz_group, rec_group = _groups(sz, recorded, sz_case, rec_case)
 
-    coverages = {}
-    for key in sorted(set(zip(rec_case, rec_segment, strict=True))):
-        rows = (rec_case == key[0]) & (rec_segment == key[1])
-        starts, ends = merge_intervals(
-            recorded.start_sec.to_numpy(dtype=float)[rows],
-            recorded.end_sec.to_numpy(dtype=float)[rows],
-        )
-        coverages[key] = Coverage(starts, ends)
+    coverages = _coverages(recorded, rec_case, rec_segment)
 
     onset = sz.onset_sec.to_numpy(dtype=float)
     duration = sz.end_sec.to_numpy(dtype=float) - onset

@@ -9,7 +9,7 @@ the validation rows only, and `check_parts` asserts that validation and test sha
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -184,6 +184,18 @@ def evaluate_fold(
         pd.concat(alarm_tables, ignore_index=True),
         window,
     )
+
+
+def trained_predictions(paths: Sequence[str]) -> Iterator[tuple[dict, pd.DataFrame]]:
+    """``(metadata, predictions)`` of each fold and model in ``paths`` that was trained (skipped
+    folds and empty predictions left out): what the re-scorings of stored predictions read."""
+    from preictal.io import read_parquet_metadata
+
+    for path in paths:
+        meta = read_parquet_metadata(path)
+        preds = pd.read_parquet(path)
+        if not meta.get("skipped") and not preds.empty:
+            yield meta, preds
 
 
 def surrogate_test(

@@ -65,6 +65,7 @@ def headline_rows(
     """One row per model and FAH target, in words and rounded; the model chosen on validation
     (highest mean validation sensitivity at `selection_fah`) first, marked in `chosen`."""
     chosen = best_model(results, selection_fah) if len(results) else None
+    summary = summary[summary.n_folds > 0] if len(summary) else summary
     if summary.empty:
         return pd.DataFrame(columns=[*COLUMNS, "chosen"])
     order = sorted(summary.model.unique(), key=lambda m: (m != chosen, m))

@@ -16,6 +16,17 @@ from preictal.chbmit.summary_file import find_summary
 from preictal.synthetic.plan import SyntheticSpec, plan_dataset, source_record
 
 
+def canonical(value):
+    """``value`` with every mapping's keys sorted, recursively (lists keep their order). Rule params
+    built from the config compare in key order, so without this a preset that lists its keys in
+    another order than the default config would rerun every job that reads them."""
+    if isinstance(value, Mapping):
+        return {key: canonical(value[key]) for key in sorted(value, key=str)}
+    if isinstance(value, list):
+        return [canonical(item) for item in value]
+    return value
+
+
 def is_synthetic(config: Mapping) -> bool:
     """The workflow generates the synthetic dataset when ``data_root`` is ``synthetic.out_dir``."""
     return Path(config["data_root"]).resolve() == Path(config["synthetic"]["out_dir"]).resolve()
