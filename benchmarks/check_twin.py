@@ -54,6 +54,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--cases", nargs="*", help="default: every case of the metadata")
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--out", default=str(REPO / "benchmarks/results/twin_check.json"))
+    ap.add_argument(
+        "--compare-only",
+        action="store_true",
+        help="compare a finished run's outputs again, keeping the run's wall time, jobs and disk "
+        "from --out (after a fix to the comparison, without regenerating the twin)",
+    )
     args = ap.parse_args(argv)
     meta_root = Path(args.metadata_root).resolve()
     cases = args.cases or metadata_cases("chbmit", str(meta_root))
@@ -80,19 +86,15 @@ def main(argv: list[str] | None = None) -> None:
         str(Path(sys.executable).parent / "snakemake"), TARGET, "-s", str(REPO / "Snakefile"),
         "-d", str(workdir), "--configfile", str(config), "--cores", str(args.cores),
     ]  # fmt: skip
-    print("$", " ".join(cmd), flush=True)
-    poller = DiskPoller(workdir)
-    poller.start()
-    start = time.perf_counter()
-    with open(workdir / "twin_snakemake.log", "w") as log:
-        proc = subprocess.run(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-    wall = time.perf_counter() - start
-    peak = poller.stop()
-    if proc.returncode:
-        raise SystemExit(f"snakemake failed: see {workdir / 'twin_snakemake.log'}")
+    if args.compare_only:
+        run = {k: json.loads(Path(args.out).read_text())[k] for k in ("wall_s", "peak_disk_gb")}
+    else:
+        run = run_twin(cmd, workdir)
 
     verification = json.loads((workdir / TARGET).read_text())
     totals = verification["totals"]
+    # The workflow's patient ids (chb21 is chb01's patient), as the twin's index has them.
+    patients = yaml.safe_load((REPO / "workflow_config.yaml").read_text())["patients"]
     differences = []
     for case in cases:
         twin = (
@@ -100,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
             pd.read_parquet(workdir / layout.SEIZURES.format(case=case)),
         )
         differences += index_differences(
-            case, twin, build_case_index_in(meta_root, case, patients={})
+            case, twin, build_case_index_in(meta_root, case, patients=patients)
         )
     result = {
         "cases": cases,
@@ -112,12 +114,26 @@ def main(argv: list[str] | None = None) -> None:
         "problems": verification["problems"],
         "index_differences": differences,
         "edfs_left_on_disk": len(list((workdir / "resources/synthetic_chbmit").glob("chb*/*.edf"))),
-        "wall_s": round(wall, 1),
+        **run,
         "snakemake_jobs": snakemake_jobs(workdir / "twin_snakemake.log"),
-        "peak_disk_gb": round(peak / 1e9, 2),
     }
     write_json(args.out, result)
     print(json.dumps(result, indent=1))
+
+
+def run_twin(cmd: list[str], workdir: Path) -> dict:
+    """Run ``cmd`` (Snakemake) with its console in ``twin_snakemake.log``: wall time and peak disk."""
+    print("$", " ".join(cmd), flush=True)
+    poller = DiskPoller(workdir)
+    poller.start()
+    start = time.perf_counter()
+    with open(workdir / "twin_snakemake.log", "w") as log:
+        proc = subprocess.run(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    wall = time.perf_counter() - start
+    peak = poller.stop()
+    if proc.returncode:
+        raise SystemExit(f"snakemake failed: see {workdir / 'twin_snakemake.log'}")
+    return {"wall_s": round(wall, 1), "peak_disk_gb": round(peak / 1e9, 2)}
 
 
 if __name__ == "__main__":
