@@ -276,6 +276,24 @@ def write_config(workdir: Path, size: Size, args) -> Path:
     return path
 
 
+def run_measured(
+    cmd: list[str], workdir: Path, log_path: Path, *, every: float = 5.0, what: str = ""
+) -> tuple[float, int]:
+    """Run ``cmd`` (Snakemake) from the repository with its console in ``log_path``, polling
+    ``workdir``'s size: (wall seconds, peak bytes). A failed run stops the benchmark."""
+    print("$", " ".join(cmd), flush=True)
+    poller = DiskPoller(workdir, every=every)
+    poller.start()
+    start = time.perf_counter()
+    with open(log_path, "w") as log:
+        proc = subprocess.run(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    wall = time.perf_counter() - start
+    peak = poller.stop()
+    if proc.returncode:
+        raise SystemExit(f"snakemake failed{what}: see {log_path}")
+    return wall, peak
+
+
 def run_size(size: Size, args) -> list[dict]:
     workdir = Path(args.workdir).resolve() / size.label
     config = write_config(workdir, size, args)
@@ -284,18 +302,9 @@ def run_size(size: Size, args) -> list[dict]:
         TARGET, "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--configfile", str(config),
         "--cores", str(args.cores),
     ]  # fmt: skip
-    print("$", " ".join(cmd), flush=True)
-    poller = DiskPoller(workdir, every=args.poll_s)
-    poller.start()
-    start = time.perf_counter()
-    with open(workdir / "bench_snakemake.log", "w") as log:
-        proc = subprocess.run(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-    end_to_end = time.perf_counter() - start
-    peak = poller.stop()
-    if proc.returncode:
-        raise SystemExit(
-            f"snakemake failed for {size.label}: see {workdir / 'bench_snakemake.log'}"
-        )
+    end_to_end, peak = run_measured(
+        cmd, workdir, workdir / "bench_snakemake.log", every=args.poll_s, what=f" for {size.label}"
+    )
     cases = sorted(c for p in size.patients for c in p)
     hours = (
         sum(

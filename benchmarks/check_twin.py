@@ -20,14 +20,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
 import yaml
-from benchmarks.bench_scale import DiskPoller, snakemake_jobs
+from benchmarks.bench_scale import run_measured, snakemake_jobs
 
 from preictal import layout
 from preictal.chbmit.index import build_case_index_in
@@ -89,7 +87,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.compare_only:
         run = {k: json.loads(Path(args.out).read_text())[k] for k in ("wall_s", "peak_disk_gb")}
     else:
-        run = run_twin(cmd, workdir)
+        wall, peak = run_measured(cmd, workdir, workdir / "twin_snakemake.log")
+        run = {"wall_s": round(wall, 1), "peak_disk_gb": round(peak / 1e9, 2)}
 
     verification = json.loads((workdir / TARGET).read_text())
     totals = verification["totals"]
@@ -119,21 +118,6 @@ def main(argv: list[str] | None = None) -> None:
     }
     write_json(args.out, result)
     print(json.dumps(result, indent=1))
-
-
-def run_twin(cmd: list[str], workdir: Path) -> dict:
-    """Run ``cmd`` (Snakemake) with its console in ``twin_snakemake.log``: wall time and peak disk."""
-    print("$", " ".join(cmd), flush=True)
-    poller = DiskPoller(workdir)
-    poller.start()
-    start = time.perf_counter()
-    with open(workdir / "twin_snakemake.log", "w") as log:
-        proc = subprocess.run(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-    wall = time.perf_counter() - start
-    peak = poller.stop()
-    if proc.returncode:
-        raise SystemExit(f"snakemake failed: see {workdir / 'twin_snakemake.log'}")
-    return {"wall_s": round(wall, 1), "peak_disk_gb": round(peak / 1e9, 2)}
 
 
 if __name__ == "__main__":

@@ -198,6 +198,42 @@ def trained_predictions(paths: Sequence[str]) -> Iterator[tuple[dict, pd.DataFra
             yield meta, preds
 
 
+class Rescorer:
+    """One fold's validation and test parts prepared for scoring against other seizure ledgers
+    or label parameters (surrogates, the seizure prediction characteristic). Smoothing, candidate
+    thresholds and alarms do not depend on the seizures: they are computed once here, and each
+    ``retune`` rebuilds only the scorers (the same curves as ``threshold_curve``)."""
+
+    def __init__(
+        self,
+        val: pd.DataFrame,
+        test: pd.DataFrame,
+        seizures: pd.DataFrame,
+        files: pd.DataFrame,
+        label_params: LabelParams,
+        alarm_params: AlarmParams,
+        params: EvalParams,
+    ) -> None:
+        self.val_part = PartEvaluator(val, seizures, files, label_params, alarm_params)
+        self.thresholds = np.sort(
+            candidate_thresholds(
+                self.val_part.smoothed, self.val_part.series.good, params.n_thresholds
+            )
+        )
+        self.val_alarms = [self.val_part.detector.alarms(t) for t in self.thresholds]
+        self.test_part = PartEvaluator(test, seizures, files, label_params, alarm_params)
+        self.targets = params.fah_targets
+
+    def retune(
+        self, ledger: pd.DataFrame, label_params: LabelParams
+    ) -> tuple[pd.DataFrame, PartEvaluator]:
+        """Thresholds tuned on validation against ``ledger`` under ``label_params`` (one row per
+        FAH target, as ``tune_thresholds``), and the test part scored against the same."""
+        val_part = self.val_part.with_seizures(ledger, label_params)
+        picks = tune_thresholds(curve_of(val_part, self.thresholds, self.val_alarms), self.targets)
+        return picks, self.test_part.with_seizures(ledger, label_params)
+
+
 def surrogate_test(
     val: pd.DataFrame,
     test: pd.DataFrame,
@@ -216,18 +252,9 @@ def surrogate_test(
         seizures, files[columns], n=params.n_surrogates, seed=params.seed, label_params=label_params
     )
     values = np.full((len(surrogates), len(params.fah_targets)), np.nan)
-    # Smoothing, candidate thresholds and alarms do not depend on the seizures: prepared once,
-    # then each surrogate rebuilds only the scorers (the same curves as threshold_curve).
-    val_part = PartEvaluator(val, seizures, files, label_params, alarm_params)
-    thresholds = np.sort(
-        candidate_thresholds(val_part.smoothed, val_part.series.good, params.n_thresholds)
-    )
-    val_alarms = [val_part.detector.alarms(t) for t in thresholds]
-    test_part = PartEvaluator(test, seizures, files, label_params, alarm_params)
+    rescorer = Rescorer(val, test, seizures, files, label_params, alarm_params, params)
     for i, ledger in enumerate(surrogates):
-        curve = curve_of(val_part.with_seizures(ledger, label_params), thresholds, val_alarms)
-        picks = tune_thresholds(curve, params.fah_targets)
-        tester = test_part.with_seizures(ledger, label_params)
+        picks, tester = rescorer.retune(ledger, label_params)
         values[i] = [tester.counts(t)["sensitivity"] for t in picks.threshold]
     return np.array(
         [

@@ -19,10 +19,9 @@ import numpy as np
 import pandas as pd
 
 from preictal.alarms.postprocess import AlarmParams
-from preictal.alarms.scoring import SECONDS_PER_HOUR, PartEvaluator
-from preictal.alarms.tuning import candidate_thresholds, curve_of, tune_thresholds
+from preictal.alarms.scoring import SECONDS_PER_HOUR
 from preictal.evaluate.chance import ledger_under, random_predictor_p
-from preictal.evaluate.fold import EvalParams, check_parts, trained_predictions
+from preictal.evaluate.fold import EvalParams, Rescorer, check_parts, trained_predictions
 from preictal.labels import LabelParams, protocol_columns
 
 
@@ -69,18 +68,11 @@ def fold_spc(
     sensitivity."""
     check_parts(preds, split, patients)  # validation and test never overlap
     val, test = preds[preds.part == "val"], preds[preds.part == "test"]
-    val_part = PartEvaluator(val, seizures, files, label_params, alarm_params)
-    thresholds = np.sort(
-        candidate_thresholds(val_part.smoothed, val_part.series.good, params.n_thresholds)
-    )
-    val_alarms = [val_part.detector.alarms(t) for t in thresholds]
-    test_part = PartEvaluator(test, seizures, files, label_params, alarm_params)
+    rescorer = Rescorer(val, test, seizures, files, label_params, alarm_params, params)
     rows = []
     for lp in grid.points(label_params):
-        ledger = ledger_under(seizures, files, lp)
-        curve = curve_of(val_part.with_seizures(ledger, lp), thresholds, val_alarms)
-        tester = test_part.with_seizures(ledger, lp)
-        for pick in tune_thresholds(curve, params.fah_targets).itertuples():
+        picks, tester = rescorer.retune(ledger_under(seizures, files, lp), lp)
+        for pick in picks.itertuples():
             counts = tester.counts(pick.threshold)
             rows.append(
                 {
