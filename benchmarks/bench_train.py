@@ -9,6 +9,13 @@ docs/PERFORMANCE.md.
 
 Targets on 2 cores: training >= 400 windows/s, inference >= 1500 windows/s, data wait < 10 %.
 
+``--scoring`` measures the workflow's own scoring path instead: ``predict`` over a
+``WindowDataset`` of a cached case's float16 memmap (``--case-dir``, default
+``results/cache/chb01``), absolute vs patient-relative spectrogram, 1 and 2 threads, 0 and 1
+loader workers (``fusion.train.num_workers``):
+
+    python benchmarks/bench_train.py --scoring [--windows 4096]
+
 ``--auroc-check`` instead trains the workflow's FusionNet configuration (``fusion`` of
 workflow_config.yaml: features, subsampling, TrainParams) on each fold of ``--folds`` of the
 existing workflow cache (``results/folds/{split}/{fold}/split.parquet`` with the per-case
@@ -162,13 +169,18 @@ def auroc_check_cache(folds: list[str], root: Path, threads: int, seed_ref: bool
     import yaml
     from sklearn.metrics import roc_auc_score
 
+    from preictal import layout
     from preictal.io import read_case_tables
+    from preictal.labels import LabelParams
     from preictal.models.fusion.fit import FusionParams, fit_fusion_fold
+    from preictal.models.fusion.window import FusionWindow
     from preictal.splits import rotating_seed
     from preictal.workflow.config import fusion_params
 
-    cfg_path = root / "workflow_config.yaml"
-    params = FusionParams(**fusion_params(yaml.safe_load(cfg_path.read_text())["fusion"]))
+    config = yaml.safe_load((root / "workflow_config.yaml").read_text())
+    params = FusionParams(**fusion_params(config["fusion"]))
+    window = FusionWindow.of(config["preprocess"]["target_sfreq"], config["windows"]["w_sec"])
+    features = layout.FEATURES if params.features == "absolute" else layout.MODEL_FEATURES
     rows = []
     for fold in folds:
         split = pd.read_parquet(root / "results/folds" / fold / "split.parquet")
@@ -178,9 +190,10 @@ def auroc_check_cache(folds: list[str], root: Path, threads: int, seed_ref: bool
             cases,
             windows=[cache / c / "windows.parquet" for c in cases],
             labels=[root / "results/labels" / f"{c}.parquet" for c in cases],
-            features=[cache / c / "features.parquet" for c in cases],
+            features=[root / layout.path(features, case=c) for c in cases],
         )
         signals = {c: str(cache / c / "signal.npy") for c in cases}
+        references = {c: str(root / layout.path(layout.SPECTRAL_REFERENCE, case=c)) for c in cases}
         seed = rotating_seed(params.seed, fold)
         # the third run, fp32 with another seed, shows how far AUROC moves with the seed alone
         for name, bf16, s in [("fp32", False, seed), ("bf16", True, seed)] + [
@@ -194,7 +207,17 @@ def auroc_check_cache(folds: list[str], root: Path, threads: int, seed_ref: bool
             with tempfile.TemporaryDirectory() as tmp:
                 t0 = time.perf_counter()
                 model, preds = fit_fusion_fold(
-                    split, tables, signals, tmp, p, seed=s, threads=threads, device="cpu"
+                    split,
+                    tables,
+                    signals,
+                    tmp,
+                    p,
+                    window=window,
+                    label_params=LabelParams(**config["labels"]),
+                    seed=s,
+                    threads=threads,
+                    device="cpu",
+                    reference_paths=references,
                 )
                 secs = time.perf_counter() - t0
                 with open(Path(tmp) / "train_curves.csv", newline="") as f:
@@ -322,6 +345,131 @@ def auroc_check(folds: list[str], threads: int, seed_ref: bool) -> None:
     print(f"\ntotal {time.perf_counter() - t0:.0f} s; load average after: {os.getloadavg()}")
 
 
+def scoring_inputs(n_windows: int, case_dir: str | None) -> dict:
+    """The scoring benchmark's inputs: a cached case (``signal.npy``, ``windows.parquet``) or a
+    random 23-channel float16 signal, and its spectral reference store, built here (timed)."""
+    import numpy as np
+    import pandas as pd
+
+    from preictal.models.fusion.reference import write_spectral_reference
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench_scoring_"))
+    if case_dir and (Path(case_dir) / "signal.npy").exists():
+        signal_path = str(Path(case_dir) / "signal.npy")
+        windows = pd.read_parquet(Path(case_dir) / "windows.parquet")
+    else:
+        signal_path = str(tmp / "signal.npy")
+        rng = np.random.default_rng(0)
+        signal = rng.standard_normal((23, (n_windows + 1) * 1280)) * 20
+        np.save(signal_path, signal.astype(np.float16))
+        windows = pd.DataFrame(
+            {
+                "window": np.arange(n_windows),
+                "start_sample": np.arange(n_windows) * 1280,
+                "end_sec": np.arange(n_windows) * 5.0 + 10,
+                "segment": 0,
+                "bad": False,
+            }
+        )
+    windows_path = str(tmp / "windows.parquet")
+    windows.to_parquet(windows_path)
+    t0 = time.perf_counter()
+    reference_path = str(tmp / "spectral_reference.npy")
+    write_spectral_reference(
+        signal_path, windows, reference_path, sfreq=256, window_samples=2560, minutes=60
+    )
+    return {
+        "signal": signal_path,
+        "windows": windows_path,
+        "reference": reference_path,
+        "n": min(n_windows, len(windows)),
+        "reference_s": time.perf_counter() - t0,
+        "n_windows_case": len(windows),
+    }
+
+
+def scoring_child(
+    inputs: dict, spectrogram: str, threads: int, workers: int, heap: bool = True
+) -> dict:
+    """One configuration in its own process (torch's thread pool is set once): the median
+    windows/s of three ``predict`` passes after a warm-up pass."""
+    import numpy as np
+    import pandas as pd
+    import torch
+
+    from preictal.models.fusion.data import WindowDataset
+    from preictal.models.fusion.loop import TrainParams, predict, retain_freed_memory
+    from preictal.models.fusion.net import FusionNet
+
+    if heap:
+        retain_freed_memory()  # as fit_fusion_fold does
+    torch.set_num_threads(threads)
+    n = inputs["n"]
+    starts = pd.read_parquet(inputs["windows"]).start_sample.to_numpy()[:n]
+    relative = spectrogram == "relative"
+    ds = WindowDataset(
+        [inputs["signal"]],
+        np.zeros(n, np.int64),
+        starts,
+        np.zeros(n, np.int64),
+        window_samples=2560,
+        features=np.zeros((n, 68), np.float32),
+        reference_paths=[inputs["reference"]] if relative else None,
+        reference_rows=np.arange(n) if relative else None,
+    )
+    torch.manual_seed(0)
+    net = FusionNet(n_channels=ds.n_channels, n_features=68).eval()
+    net = net.to(memory_format=torch.channels_last)
+    params = TrainParams(num_workers=workers)
+    predict(net, ds, 256, device="cpu", params=params)  # warm-up (page cache, allocator)
+    rates = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        predict(net, ds, 256, device="cpu", params=params)
+        rates.append(n / (time.perf_counter() - t0))
+    return {"windows_per_s": sorted(rates)[1], "all": rates}
+
+
+def scoring(n_windows: int, case_dir: str | None) -> list[dict]:
+    """The workflow's scoring path: ``predict`` over a :class:`WindowDataset` of a float16 cache
+    memmap with 68 features, the absolute or the patient-relative spectrogram, threads 1 and 2,
+    loader workers 0 and 1, with ``retain_freed_memory`` (as ``fit_fusion_fold``) and, for
+    reference, without; each configuration in its own process."""
+    inputs = scoring_inputs(n_windows, case_dir)
+    rows = []
+    configs = [(s, t, w, True) for s in ("absolute", "relative") for t in (1, 2) for w in (0, 1)]
+    configs += [("relative", t, 0, False) for t in (1, 2)]  # glibc's default malloc (before)
+    for spectrogram, threads, workers, heap in configs:
+        config = [inputs, spectrogram, threads, workers, heap]
+        res = subprocess.run(
+            [sys.executable, __file__, "--scoring-child", json.dumps(config)],
+            env=dict(os.environ, OMP_NUM_THREADS=str(threads)),
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        r = json.loads(res.stdout.strip().splitlines()[-1])
+        rows.append(
+            {"spectrogram": spectrogram, "threads": threads, "num_workers": workers}
+            | {"malloc": "heap (retain_freed_memory)" if heap else "glibc default"}
+            | r
+        )
+        print(f"  {rows[-1]}", file=sys.stderr)
+    print(
+        f"\nScoring path: predict() over {inputs['n']} windows of {inputs['signal']} (batch 256, "
+        f"channels_last, fp32; median of 3 passes); reference store of "
+        f"{inputs['n_windows_case']} windows built in {inputs['reference_s']:.1f} s\n"
+    )
+    print("| spectrogram | threads | num_workers | malloc | windows/s |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r['spectrogram']} | {r['threads']} | {r['num_workers']} | {r['malloc']} "
+            f"| {r['windows_per_s']:.0f} |"
+        )
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -346,8 +494,25 @@ def main() -> None:
         action="store_true",
         help="--auroc-check: skip the reference fp32 run with another seed on each fold",
     )
+    ap.add_argument(
+        "--scoring",
+        action="store_true",
+        help="measure the workflow's scoring path (predict over the cache memmap) instead",
+    )
+    ap.add_argument(
+        "--case-dir",
+        default="results/cache/chb01",
+        help="--scoring: a cached case (signal.npy, windows.parquet); else a random signal",
+    )
     ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--scoring-child", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.scoring_child:
+        print(json.dumps(scoring_child(*json.loads(args.scoring_child))))
+        return
+    if args.scoring:
+        scoring(args.windows, args.case_dir)
+        return
     if args.auroc_check:
         auroc_check([f for f in args.folds.split(",") if f], args.threads, not args.no_seed_ref)
         return

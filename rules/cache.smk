@@ -95,6 +95,27 @@ rule model_features_case:
         "../scripts/model_features_case.py"
 
 
+rule spectral_reference_case:
+    input:
+        signal=layout.SIGNAL,
+        windows=layout.WINDOWS,
+    output:
+        layout.SPECTRAL_REFERENCE,
+    log:
+        "logs/spectral_reference_case/{case}.log",
+    benchmark:
+        "results/benchmarks/spectral_reference_case/{case}.tsv"
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        reference_min=config["fusion"]["reference_min"],
+        sfreq=config["preprocess"]["target_sfreq"],
+        w_sec=config["windows"]["w_sec"],
+        code=script_code("spectral_reference_case"),
+    script:
+        "../scripts/spectral_reference_case.py"
+
+
 rule label_case:
     input:
         windows=layout.WINDOWS,

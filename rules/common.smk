@@ -12,6 +12,8 @@ from preictal.chbmit.errors import DatasetError
 from preictal.synthetic.plan import dataset_paths
 from preictal.synthetic.twin import twin_paths
 from preictal.workflow.config import (
+    CHOSEN_ONLY_TABLES,
+    COMPARISON_TABLES,
     canonical,
     case_edf_paths,
     case_summary_path,
@@ -84,7 +86,6 @@ SPLIT_PARAMS = {
 }
 FUSION_PARAMS = fusion_params(config["fusion"])
 COMPARISONS = config["comparisons"]
-COMPARISON_TABLES = {"loss_comparison": "losses", "sweep_results": "sweep"}
 try:
     VARIANTS = {
         group: comparison_variants(COMPARISONS[group], f"comparisons.{group}")
@@ -113,7 +114,7 @@ wildcard_constraints:
     fold=r"chb\d{2}",
     split="loso|within",
     model="logreg|mlp|xgboost|fusion",
-    group="losses|sweep",
+    group="|".join(COMPARISON_TABLES.values()),
     variant=r"[A-Za-z0-9_.-]+",
 
 

@@ -62,6 +62,8 @@ rule train_fusion:
         windows=lambda wc: expand(layout.WINDOWS, case=fold_cases(wc)),
         labels=lambda wc: expand(layout.LABELS, case=fold_cases(wc)),
         features=lambda wc: expand(layout.MODEL_FEATURES, case=fold_cases(wc)),
+        absolute_features=lambda wc: expand(layout.FEATURES, case=fold_cases(wc)),
+        references=lambda wc: expand(layout.SPECTRAL_REFERENCE, case=fold_cases(wc)),
         signals=lambda wc: expand(layout.SIGNAL, case=fold_cases(wc)),
         seizures=lambda wc: expand(layout.LEDGER, case=fold_cases(wc)),
         files=lambda wc: expand(layout.FILES, case=fold_cases(wc)),
@@ -148,7 +150,7 @@ rule compare_variants:
         fah_target=config["evaluation"]["selection_fah"],
         labels=config["labels"],
         alarms=config["alarms"],
-        test=lambda wc: "chosen" if wc.table == "sweep_results" else "all",
+        test=lambda wc: "chosen" if wc.table in CHOSEN_ONLY_TABLES else "all",
         data_source=DATA_SOURCE,
         code=script_code("compare_variants"),
     script:

@@ -16,8 +16,9 @@ from preictal.models.runner import run_train_model
 
 i, p, w, o = snakemake.input, snakemake.params, snakemake.wildcards, snakemake.output
 label_params = LabelParams(**p.labels)
+params = FusionParams(**p.fusion, fah_target=p.selection_fah)
 trainer = FusionTrainer(
-    params=FusionParams(**p.fusion, fah_target=p.selection_fah),
+    params=params,
     window=FusionWindow.of(p.sfreq, p.w_sec),
     label_params=label_params,
     signal_paths=dict(zip(p.cases, i.signals, strict=True)),
@@ -25,6 +26,7 @@ trainer = FusionTrainer(
     alarm_context=AlarmContext(
         seizures=read_parquets(i.seizures), files=read_parquets(i.files), label_params=label_params
     ),
+    reference_paths=dict(zip(p.cases, i.references, strict=True)),
     threads=snakemake.threads,
     device=p.device,
 )
@@ -34,7 +36,12 @@ run_train_model(
     w.fold,
     i.split,
     json.loads(open(i.split_manifest).read()),
-    read_case_tables(p.cases, windows=i.windows, labels=i.labels, features=i.features),
+    read_case_tables(
+        p.cases,
+        windows=i.windows,
+        labels=i.labels,
+        features=i.absolute_features if params.features == "absolute" else i.features,
+    ),
     data_source=p.data_source,
     out_model=o.model,
     out_predictions=o.predictions,

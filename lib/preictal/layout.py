@@ -20,6 +20,7 @@ CACHE_MANIFEST = "results/cache/{case}/manifest.json"
 WINDOWS = "results/cache/{case}/windows.parquet"
 FEATURES = "results/cache/{case}/features.parquet"
 MODEL_FEATURES = "results/cache/{case}/model_features.parquet"  # what the models see
+SPECTRAL_REFERENCE = "results/cache/{case}/spectral_reference.npy"  # FusionNet's recent spectrum
 LABELS = "results/labels/{case}.parquet"
 LEDGER = "results/labels/{case}_seizures.parquet"
 

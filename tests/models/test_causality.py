@@ -1,5 +1,6 @@
 """Causality of every model: changing the signal strictly after a window's end never changes that
-window's risk score, relative features included (the general guard against look-ahead).
+window's risk score, relative features and FusionNet's relative spectrogram included (the general
+guard against look-ahead).
 
 One synthetic case of four files (one cache block each, one lead seizure each) is cut into
 train / validation / test by the real within-patient split. Everything downstream of the cache is
@@ -22,6 +23,7 @@ from preictal.cache.windows import WindowParams, build_window_table
 from preictal.features.relative import model_feature_table
 from preictal.features.table import build_feature_table
 from preictal.labels import LabelParams, label_windows, seizure_ledger
+from preictal.models.fusion.reference import write_spectral_reference
 from preictal.splits import SplitParams, build_split, fold_table, rotating_seed
 
 CASE, PATIENT = "chb90", "chb90"
@@ -147,9 +149,19 @@ def tables_of(root, sfreq: int, wp: WindowParams, signal: np.ndarray) -> dict:
     )
     assert manifest["skipped"] is None, manifest
     model_features = model_feature_table(features, windows, RELATIVE_MIN)  # as the workflow
+    reference_path = str(root / "spectral_reference.npy")
+    write_spectral_reference(
+        signal_path,
+        windows,
+        reference_path,
+        sfreq=sfreq,
+        window_samples=round(wp.w_sec * sfreq),
+        minutes=RELATIVE_MIN,
+    )
     cases = {CASE: {"windows": windows, "labels": labels, "features": model_features}}
     return {
         "signal_path": signal_path,
+        "reference_path": reference_path,
         "windows": windows,
         "features": features,
         "cases": cases,
@@ -207,6 +219,16 @@ def check_inputs(data: dict) -> None:
     f_pert = pert["features"].drop(columns="window").to_numpy()
     assert (f_orig[after] != f_pert[after]).any(axis=1).all()
     assert (x_orig[after] != x_pert[after]).any(axis=1).all()
+    # FusionNet's spectral reference (the patient's recent spectrum): the same by T, then moved.
+    r_orig, r_pert = np.load(orig["reference_path"]), np.load(pert["reference_path"])
+    rows = table.window.to_numpy()
+    np.testing.assert_array_equal(
+        r_orig[rows[end <= t_cut]],
+        r_pert[rows[end <= t_cut]],
+        err_msg="LOOK-AHEAD in the spectral reference of windows ending by T",
+    )
+    moved = (r_orig[rows[after]] != r_pert[rows[after]]).reshape(after.sum(), -1).any(axis=1)
+    assert moved.mean() >= 0.5, f"only {moved.sum()}/{moved.size} later references moved"
 
 
 def fit_model(model: str, data: dict, out_dir, setting: str):
@@ -245,6 +267,7 @@ def fit_model(model: str, data: dict, out_dir, setting: str):
             alarm_context=AlarmContext(
                 seizures=data["ledger"], files=data["files"], label_params=LABELS
             ),
+            reference_paths={CASE: data["reference_path"]},
             threads=1,
             device="cpu",
         )
@@ -264,6 +287,12 @@ def record_fusion_items(monkeypatch):
             item = super().__getitem__(i)
             shapes.add(tuple(item["x"].shape))
             return item
+
+        def __getitems__(self, indices):
+            batch = super().__getitems__(indices)
+            if isinstance(batch, dict):  # a stacked batch of reads
+                shapes.add(tuple(batch["x"].shape[1:]))
+            return batch
 
     monkeypatch.setattr(fusion_data, "WindowDataset", Recording)
     return shapes

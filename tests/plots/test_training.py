@@ -16,4 +16,9 @@ def test_training_curves_lines_per_fold(frames):
     folds = [line for line in ax_a.get_lines() if line.get_label() in FOLDS]
     assert len(folds) == len(FOLDS)
     np.testing.assert_allclose(folds[0].get_ydata(), train_curve(0).val_auroc)
+    # The validation alarm metric (best_by_fah.pt, early_stopping: fah), one line per fold.
+    ax_s = fig.axes[2]
+    lines = [line for line in ax_s.get_lines() if line.get_label() in FOLDS]
+    assert len(lines) == len(FOLDS)
+    np.testing.assert_allclose(lines[1].get_ydata(), train_curve(1).val_sens_at_fah)
     plt.close(fig)

@@ -245,6 +245,24 @@ def test_effect_alarms_beat_chance_over_the_cohort(effect_work):
 
 
 @pytest.mark.parametrize("split", ["loso", "within"])
+def test_fusion_is_not_below_the_best_feature_baseline(effect_work, split):
+    """Issue 17: at the selection target, FusionNet's mean window AUROC and its pooled alarm
+    sensitivity are not below the best feature baseline's 95 % interval (bootstrap over
+    patients). The numbers of the default run are in docs/TRAINING.md."""
+    summary = pd.read_csv(effect_work / f"results/{split}_summary.csv")
+    at = summary[np.isclose(summary.target_fah, SELECTION_FAH)].set_index("model")
+    baselines = at.loc[list(FEATURE_BASELINES)]
+    fusion = at.loc["fusion"]
+    best_auroc = baselines.loc[baselines.auroc_mean.idxmax()]
+    assert fusion.auroc_mean >= best_auroc.auroc_ci_lo, (fusion.auroc_mean, best_auroc)
+    best_sensitivity = baselines.loc[baselines.pooled_sensitivity.idxmax()]
+    assert fusion.pooled_sensitivity >= best_sensitivity.sensitivity_ci_lo, (
+        fusion.pooled_sensitivity,
+        best_sensitivity,
+    )
+
+
+@pytest.mark.parametrize("split", ["loso", "within"])
 def test_negative_control_alarms_stay_at_chance(null_work, split):
     """Issue 5's synthetic check: without a preictal effect no more fold/model/target cells come
     out significant (d-corrected random-predictor test) or rejected by the seizure-time surrogates

@@ -49,6 +49,7 @@ CONFIG_DIFFERS_FROM_SCHEMA = {
     "comparisons.folds": "the committed config runs the comparisons on chb03 only",
     "comparisons.losses": "the committed config lists example variants; by default there are none",
     "comparisons.sweep": "the committed config lists example variants; by default there are none",
+    "comparisons.ablation": "the committed config lists the six branch/input variants; by default none",
 }
 
 

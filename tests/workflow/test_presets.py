@@ -127,3 +127,36 @@ def test_protocol_presets_state_their_studies_definitions(
     assert name in (REPO / "docs/EVALUATION.md").read_text()
     if name == "protocol_maiwald_schelter":  # FPR_max 0.15 per hour among the operating points
         assert 0.15 in config["evaluation"]["fah_targets"]
+
+
+def test_fusion_budget_preset_trains_longer_and_stops_on_the_alarm_metric():
+    from preictal.models.fusion.fit import FusionParams
+    from preictal.models.fusion.loop import TrainParams
+
+    config = preset("fusion_budget")
+    params = FusionParams(**fusion_params(config["fusion"]))
+    train = TrainParams(**params.train)
+    default = TrainParams(**fusion_params(DEFAULT["fusion"])["train"])
+    assert train.epochs > 3 * default.epochs and train.early_stopping == "fah"
+    assert params.checkpoint == "fah"
+    # Only the budget changes: the model and its inputs are the default's.
+    assert train.batch_size == default.batch_size and params.net == DEFAULT["fusion"]["net"]
+
+
+def test_fusion_ablation_covers_each_branch_with_relative_and_absolute_inputs():
+    """comparisons.ablation: the spectrogram branch alone, the feature branch alone and both,
+    each with relative and with absolute inputs, on otherwise the default FusionNet."""
+    from preictal.models.fusion.fit import FusionParams
+
+    variants = comparison_variants(DEFAULT["comparisons"]["ablation"], "ablation")
+    cells = set()
+    for overrides in variants.values():
+        params = FusionParams(**fusion_params(DEFAULT["fusion"], overrides))
+        assert params.train == DEFAULT["fusion"]["train"] and params.net == DEFAULT["fusion"]["net"]
+        if params.context_min is None:
+            cells.add((params.spectrogram, params.features))
+    relative_absolute = {("relative", "relative"), ("absolute", "absolute")}
+    alone = {(m, "none") for m in ("relative", "absolute")} | {
+        ("none", m) for m in ("relative", "absolute")
+    }
+    assert cells == relative_absolute | alone

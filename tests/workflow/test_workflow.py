@@ -158,6 +158,10 @@ def test_comparisons_rank_variants_on_validation(done, tmp_path):
             "base": {"train": {"epochs": 1}},
             "drop0.5_wd": {"net": {"dropout": 0.5}, "train": {"weight_decay": 0.01}},
         },
+        "ablation": {  # two of the default's seven, to keep the test short
+            "features_relative": {"spectrogram": "none", "features": "relative"},
+            "fused_absolute": {"spectrogram": "absolute", "features": "absolute"},
+        },
     }
     listed = {g: [{"name": n, **o} for n, o in v.items()] for g, v in variants.items()}
     cfg = {**TINY, "comparisons": {**TINY["comparisons"], **listed}}
@@ -165,6 +169,7 @@ def test_comparisons_rank_variants_on_validation(done, tmp_path):
     for table, group, test in (
         ("loss_comparison", "losses", "all"),
         ("sweep_results", "sweep", "chosen"),
+        ("fusion_ablation", "ablation", "chosen"),
     ):
         rows = pd.read_csv(work / f"results/tables/{table}.csv")
         assert sorted(rows.variant) == sorted(variants[group]) and (rows.fold == "chb01").all()
@@ -185,7 +190,10 @@ def test_comparisons_rank_variants_on_validation(done, tmp_path):
                 ).read_text()
             )
             for section, values in override.items():
-                assert values.items() <= manifest["params"][section].items()
+                if isinstance(values, dict):
+                    assert values.items() <= manifest["params"][section].items()
+                else:
+                    assert manifest["params"][section] == values
     # Alarm post-processing is evaluation: it re-ranks without retraining any variant.
     changed = {**cfg, "alarms": {"persistence_k": 2}}
     assert _plan(work, changed, "comparisons") == {"compare_variants", "comparisons"}

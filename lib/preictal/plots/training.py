@@ -1,5 +1,6 @@
-"""Figure of FusionNet training: per fold and epoch, the training and validation loss and the
-validation window AUROC."""
+"""Figure of FusionNet training: per fold and epoch, the training and validation loss, the
+validation window AUROC and the validation alarm sensitivity at the selection FAH target (the
+metric of ``best_by_fah.pt`` and of ``fusion.train.early_stopping: fah``)."""
 
 from __future__ import annotations
 
@@ -28,12 +29,12 @@ def plot_training_curves(
     model: str = "fusion",
 ) -> plt.Figure:
     """Per fold and epoch: training and validation loss (left; solid and dashed), validation
-    window AUROC (right)."""
+    window AUROC (middle), validation sensitivity at the FAH target (right)."""
     curves = _nonempty(curves, "epoch")
     colors = _fold_colors(list(curves))
-    fig, (ax_l, ax_a) = plt.subplots(1, 2, figsize=(12, 4.8))
+    fig, (ax_l, ax_a, ax_s) = plt.subplots(1, 3, figsize=(16, 4.8))
     lw = 0.8 if len(curves) > MAX_COLOURED_FOLDS else 1.2
-    auroc = {}
+    auroc, sensitivity = {}, {}
     for fold, c in curves.items():
         c = c.sort_values("epoch")
         if "train_loss" in c:
@@ -42,7 +43,16 @@ def plot_training_curves(
             ax_l.plot(c.epoch, c.val_loss, color=colors[fold], lw=lw, ls="--", marker=".")
         if "val_auroc" in c:
             auroc[fold] = (c.epoch.to_numpy(float), c.val_auroc.to_numpy(float))
+        if "val_sens_at_fah" in c and c.val_sens_at_fah.notna().any():
+            sensitivity[fold] = (c.epoch.to_numpy(float), c.val_sens_at_fah.to_numpy(float))
     draw_fold_lines(ax_a, auroc, marker=".")
+    draw_fold_lines(ax_s, sensitivity, marker=".")
+    ax_s.set_ylim(-0.02, 1.02)
+    ax_s.set_xlabel("epoch")
+    ax_s.set_ylabel("validation sensitivity at the FAH target")
+    ax_s.set_title("validation alarms (plain crossings, 20-min refractory)", fontsize=9)
+    if not sensitivity:
+        _empty_note(ax_s, "no validation alarm metric")
     ax_l.set_xlabel("epoch")
     ax_l.set_ylabel("loss (training objective, per window)")
     ax_l.set_title("loss: training (solid), validation (dashed)", fontsize=9)
@@ -60,7 +70,7 @@ def plot_training_curves(
         fold_legend(ax_a, len(curves), loc="lower right")
     else:
         _empty_note(ax_l, "no trained fold")
-    for ax in (ax_l, ax_a):
+    for ax in (ax_l, ax_a, ax_s):
         ax.grid(alpha=0.3)
         ax.xaxis.get_major_locator().set_params(integer=True)
     fig.suptitle(

@@ -199,6 +199,14 @@ def selected_folds(folds: str | list[str], patients: list[str], key: str) -> lis
 
 # Keys of the `fusion` config that say where a job runs, not what it trains.
 FUSION_PLACEMENT_KEYS = ("device", "gpus")
+# results/tables/<table>.csv -> the list of variants in `comparisons` it compares.
+COMPARISON_TABLES = {
+    "loss_comparison": "losses",
+    "sweep_results": "sweep",
+    "fusion_ablation": "ablation",
+}
+# Tables that show test numbers only for the variant chosen on validation.
+CHOSEN_ONLY_TABLES = ("sweep_results", "fusion_ablation")
 
 
 def fusion_params(fusion: Mapping, overrides: Mapping | None = None) -> dict:
@@ -255,7 +263,7 @@ def check_config(config: Mapping) -> None:
             params_class(**config[section])
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{section}: {exc}") from None
-    for group in ("losses", "sweep"):
+    for group in COMPARISON_TABLES.values():
         for variant in config["comparisons"][group]:
             if variant["name"] in (".", ".."):
                 raise ValueError(f"comparisons.{group}: {variant['name']!r} is not a usable name")

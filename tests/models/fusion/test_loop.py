@@ -427,6 +427,22 @@ def test_best_by_fah_and_excluded_validation_windows(tmp_path):
     assert math.isnan(b["best_val_sens_at_fah"]) and b["val_n_pos"] == a["val_n_pos"]
 
 
+def test_early_stopping_on_the_validation_alarm_metric(tmp_path):
+    """``early_stopping: fah`` stops after ``patience`` epochs without a better sensitivity at
+    the FAH target, whatever the AUROC does; it needs the metric."""
+    train = planted(tmp_path, "tr", 64, seed=1)
+    val = planted(tmp_path, "va", 32, seed=2)
+    sens = iter([0.5, 0.4, 0.3, 0.9, 0.9])  # worse after the first epoch (ties: by AUROC)
+    params = fast_params(epochs=5, patience=2, early_stopping="fah")
+    out = train_fold(
+        tiny_model(), train, val, tmp_path / "a", params, val_alarm_metric=lambda p: next(sens)
+    )
+    assert out["stopped_early"] and out["epochs_run"] == 3
+    assert out["best_val_sens_at_fah"] == 0.5
+    with pytest.raises(ValueError, match="needs the validation alarm metric"):
+        train_fold(tiny_model(), train, val, tmp_path / "b", params)
+
+
 def test_run_key_changes_with_every_training_input():
     """A resumable FusionNet run is keyed on its configuration, seed and inputs: a checkpoint
     trained on other labels or other features (e.g. features.relative_min) is never resumed."""
@@ -443,3 +459,62 @@ def test_run_key_changes_with_every_training_input():
     assert run_key(FusionParams(), table.assign(y_cls=1 - table.y_cls), X, seed=1) != key
     assert run_key(FusionParams(), table, X - np.median(X, axis=0), seed=1) != key
     assert run_key(FusionParams(interictal_ratio=3), table, X, seed=1) != key
+
+
+def test_batched_reads_equal_the_stacked_items(tmp_path):
+    """``WindowDataset.__getitems__`` (one read per run of overlapping windows) gives exactly
+    ``default_collate`` of the items, with features, references, two cases, shuffled and
+    non-overlapping indices; the loaders use it through ``collate``."""
+    from torch.utils.data import DataLoader, default_collate
+
+    from preictal.models.fusion.data import collate
+
+    rng = np.random.default_rng(5)
+    paths, refs = [], []
+    for k in range(2):
+        paths.append(str(tmp_path / f"s{k}.npy"))
+        np.save(paths[-1], (rng.standard_normal((C, 40 * W)) * 20).astype(np.float16))
+        refs.append(str(tmp_path / f"r{k}.npy"))
+        np.save(refs[-1], rng.standard_normal((30, C, 48)).astype(np.float16))
+    n = 30
+    case = rng.integers(0, 2, n)
+    start = rng.integers(0, 39 * W, n)
+    start[:10] = np.arange(10) * (W // 2)  # a run of overlapping windows in one case
+    case[:10] = 0
+    ds = WindowDataset(
+        paths,
+        case,
+        start,
+        rng.integers(-1, 2, n),
+        window_samples=W,
+        y_soft=rng.random(n),
+        weights=rng.random(n),
+        features=rng.standard_normal((n, 4)),
+        reference_paths=refs,
+        reference_rows=rng.integers(0, 30, n),
+    )
+    for indices in (list(range(10)), rng.permutation(n).tolist(), [3]):
+        batched = ds.__getitems__(indices)
+        stacked = default_collate([ds[i] for i in indices])
+        assert batched.keys() == stacked.keys()
+        for key in stacked:
+            assert batched[key].dtype == stacked[key].dtype, key
+            assert torch.equal(batched[key], stacked[key]), key
+    loaded = next(iter(DataLoader(ds, batch_size=n, collate_fn=collate)))
+    assert torch.equal(loaded["x"], default_collate([ds[i] for i in range(n)])["x"])
+
+
+def test_retain_freed_memory_is_a_glibc_setting_that_changes_no_number(tmp_path):
+    """FusionNet's jobs keep freed memory on the heap (a speed setting, docs/PERFORMANCE.md):
+    it applies on glibc and predictions are bit-equal with it."""
+    import platform
+
+    from preictal.models.fusion.loop import retain_freed_memory
+
+    ds = planted(tmp_path, "va", 32, seed=3)
+    model = tiny_model()
+    before = predict(model, ds, 16, "cpu")
+    applied = retain_freed_memory()
+    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+        assert applied
+    np.testing.assert_array_equal(predict(model, ds, 16, "cpu"), before)

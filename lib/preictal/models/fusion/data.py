@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset, Sampler
+from torch.utils.data import Dataset, Sampler, default_collate
 
 from preictal.cache.windows import release_mapped_pages
 from preictal.models.fusion.losses import sample_weights
@@ -60,8 +60,10 @@ class WindowDataset(Dataset):
     """Windows ``signal[:, start:start + window_samples]`` of the cache; ``window_samples`` is the
     window's length (``windows.w_sec * preprocess.target_sfreq``), never assumed.
 
-    Items: dict with ``x`` float32 ``[C, window_samples]``, ``feats`` float32 ``[F]`` (``[0]``
-    without features), ``y``, ``y_soft``, ``w`` float32 scalars and ``index`` (int64)."""
+    Items: dict with ``x`` float32 ``[C, window_samples]`` (``[0]`` when ``read_signal`` is off:
+    a network without its spectrogram branch), ``feats`` float32 ``[F]`` (``[0]`` without
+    features), ``reference`` float32 ``[C, n_freqs]`` (``[0]`` without reference stores), ``y``,
+    ``y_soft``, ``w`` float32 scalars and ``index`` (int64)."""
 
     def __init__(
         self,
@@ -78,8 +80,21 @@ class WindowDataset(Dataset):
         preictal_min: float | None = None,
         augment: Augment | None = None,
         seed: int = 0,
+        reference_paths: Sequence[str] | None = None,
+        reference_rows: Sequence[int] | np.ndarray | None = None,
+        read_signal: bool = True,
     ) -> None:
         self.signal_paths = [str(p) for p in signal_paths]
+        # Patient-relative spectrogram: per case the float16 [n_windows, C, n_freqs] reference
+        # store (preictal.models.fusion.reference) and per item its row there.
+        self.reference_paths = (
+            None if reference_paths is None else [str(p) for p in reference_paths]
+        )
+        if self.reference_paths is not None:
+            if reference_rows is None or len(self.reference_paths) != len(self.signal_paths):
+                raise ValueError("WindowDataset: a reference store per case and a row per window")
+            self.reference_rows = np.asarray(reference_rows, dtype=np.int64)
+        self.read_signal = bool(read_signal)
         self.case = np.asarray(case, dtype=np.int64)
         self.start_sample = np.asarray(start_sample, dtype=np.int64)
         self.y_cls = np.asarray(y_cls, dtype=np.int64)
@@ -106,11 +121,14 @@ class WindowDataset(Dataset):
         )
         if len(self.y_soft) != n or len(self.weights) != n or len(self.features) != n:
             raise ValueError("WindowDataset: y_soft, weights or features differ in length")
+        if self.reference_paths is not None and len(self.reference_rows) != n:
+            raise ValueError("WindowDataset: reference_rows differ in length")
         self.window_samples = int(window_samples)
         self.augment = augment if augment is not None and augment.active else None
         self.seed = int(seed)
         self.epoch = 0
         self._signals: list[np.ndarray] | None = None  # opened lazily, per process
+        self._references: list[np.ndarray] | None = None
         self._reads = 0  # windows read since the last page release, per process
 
     @classmethod
@@ -143,6 +161,7 @@ class WindowDataset(Dataset):
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
         state["_signals"] = None
+        state["_references"] = None
         state["_reads"] = 0
         return state
 
@@ -151,6 +170,18 @@ class WindowDataset(Dataset):
         if self._signals is None:
             self._signals = [np.load(p, mmap_mode="r") for p in self.signal_paths]
         return self._signals
+
+    @property
+    def references(self) -> list[np.ndarray]:
+        if self._references is None:
+            self._references = [np.load(p, mmap_mode="r") for p in self.reference_paths]
+        return self._references
+
+    def reference(self, i: int) -> np.ndarray:
+        """Window ``i``'s reference spectrum ``[C, n_freqs]`` (float32), or ``[0]`` without."""
+        if self.reference_paths is None:
+            return np.zeros(0, np.float32)
+        return np.asarray(self.references[self.case[i]][self.reference_rows[i]], np.float32)
 
     @property
     def n_features(self) -> int:
@@ -178,9 +209,9 @@ class WindowDataset(Dataset):
         return len(self.y_cls)
 
     def release_pages(self) -> None:
-        """Drop this process's resident pages of every opened cache."""
-        for signal in self._signals or ():
-            release_mapped_pages(signal)
+        """Drop this process's resident pages of every opened cache and reference store."""
+        for store in (*(self._signals or ()), *(self._references or ())):
+            release_mapped_pages(store)
         self._reads = 0
 
     def _window(self, i: int, rng: np.random.Generator | None) -> np.ndarray:
@@ -212,20 +243,73 @@ class WindowDataset(Dataset):
             x[rng.random(x.shape[0]) < aug.channel_dropout] = 0.0
         return x
 
+    def __getitems__(self, indices) -> dict[str, torch.Tensor] | list[dict]:
+        """A whole batch (the DataLoader passes a batch's indices): the stacked items, equal to
+        ``default_collate([self[i] for i in indices])``. Without augmentation, the windows of a
+        case are cut from one read of the stretch they cover when they overlap or touch (in
+        scoring order they do: 50 % overlap by default), so each sample is read from the memmap
+        and converted to float32 once instead of twice. With augmentation, item by item."""
+        idx = np.asarray(indices, dtype=np.int64)
+        if self.augment is not None or not self.read_signal or idx.size == 0:
+            return [self[i] for i in idx]
+        w = self.window_samples
+        x = np.empty((idx.size, self.n_channels, w), dtype=np.float32)
+        for case in np.unique(self.case[idx]):
+            rows = np.flatnonzero(self.case[idx] == case)
+            starts = self.start_sample[idx[rows]]
+            sig = self.signals[case]
+            first, end = int(starts.min()), int(starts.max()) + w
+            if end > sig.shape[1]:
+                bad = int(idx[rows[np.argmax(starts)]])
+                raise IndexError(f"WindowDataset: window {bad} runs past the end of its signal")
+            if end - first <= rows.size * w:
+                stretch = np.asarray(sig[:, first:end], dtype=np.float32)
+                for row, start in zip(rows, starts - first, strict=True):
+                    x[row] = stretch[:, start : start + w]
+            else:
+                for row, start in zip(rows, starts, strict=True):
+                    x[row] = sig[:, start : start + w]
+        self._reads += idx.size
+        if self._reads >= RELEASE_EVERY:
+            self.release_pages()
+        if self.reference_paths is None:
+            reference = torch.zeros((idx.size, 0))
+        else:
+            reference = torch.from_numpy(np.stack([self.reference(i) for i in idx]))
+        return {
+            "x": torch.from_numpy(x),
+            "feats": torch.from_numpy(self.features[idx]),
+            "reference": reference,
+            "y": torch.from_numpy((self.y_cls[idx] == 1).astype(np.float32)),
+            "labelled": torch.from_numpy(self.y_cls[idx] >= 0),
+            "y_soft": torch.from_numpy(self.y_soft[idx].astype(np.float32)),
+            "w": torch.from_numpy(self.weights[idx].astype(np.float32)),
+            "index": torch.from_numpy(idx),
+        }
+
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
         i = int(i)
         rng = None
         if self.augment is not None:
             rng = np.random.default_rng([self.seed, self.epoch, i])
         return {
-            "x": torch.from_numpy(self._window(i, rng)),
+            "x": torch.from_numpy(
+                self._window(i, rng) if self.read_signal else np.zeros(0, np.float32)
+            ),
             "feats": torch.from_numpy(self.features[i]),
+            "reference": torch.from_numpy(self.reference(i)),
             "y": torch.tensor(float(self.y_cls[i] == 1)),
             "labelled": torch.tensor(bool(self.y_cls[i] >= 0)),  # excluded windows: -1
             "y_soft": torch.tensor(float(self.y_soft[i])),
             "w": torch.tensor(float(self.weights[i])),
             "index": torch.tensor(i),
         }
+
+
+def collate(batch):
+    """The DataLoader's ``collate_fn``: a batch :meth:`WindowDataset.__getitems__` already stacked
+    passes through; a list of items is stacked by ``default_collate``."""
+    return batch if isinstance(batch, dict) else default_collate(batch)
 
 
 class BlockShuffleSampler(Sampler[int]):

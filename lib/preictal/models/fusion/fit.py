@@ -17,6 +17,7 @@ import pandas as pd
 from preictal.labels import LabelParams
 from preictal.models.baseline import BaselineParams, Standardiser, training_rows
 from preictal.models.fusion.window import FusionWindow
+from preictal.recent import trailing_mean
 from preictal.splits import SplitSkipped, fold_table
 
 if TYPE_CHECKING:
@@ -27,9 +28,19 @@ log = logging.getLogger(__name__)
 STALE_RUN_FILES = ("last.pt", "best_by_auroc.pt", "best_by_fah.pt", "train_curves.csv", "perf.csv")
 
 
+INPUT_MODES = ("relative", "absolute", "none")
+
+
 @dataclass(frozen=True)
 class FusionParams:
-    use_features: bool = True
+    # Inputs: "relative" (to the patient's recent past: the spectral reference store, the model
+    # features of features.relative_min), "absolute", or "none" (the branch is left out).
+    spectrogram: str = "relative"
+    features: str = "relative"
+    reference_min: float = 60.0  # the spectral reference: median over the previous minutes
+    # Minutes of context: the feature branch also sees each feature's mean over the windows of
+    # the last context_min minutes (causal); None = the window alone.
+    context_min: float | None = None
     interictal_ratio: float = 2.0
     seed: int = 20261125
     net: dict = field(default_factory=lambda: {"n_blocks": 3, "width": 16, "dropout": 0.2})
@@ -39,6 +50,11 @@ class FusionParams:
     checkpoint: str = "auroc"  # the best checkpoint that scores the windows: "auroc" or "fah"
 
     def __post_init__(self) -> None:
+        for key in ("spectrogram", "features"):
+            if getattr(self, key) not in INPUT_MODES:
+                raise ValueError(f"fusion.{key}: one of {INPUT_MODES}, not {getattr(self, key)!r}")
+        if self.spectrogram == self.features == "none":
+            raise ValueError("fusion: spectrogram and features are both 'none': no input left")
         if self.checkpoint not in ("auroc", "fah"):
             raise ValueError(f"fusion.checkpoint: 'auroc' or 'fah', not {self.checkpoint!r}")
 
@@ -68,16 +84,21 @@ def fit_fusion_fold(
     threads: int = 1,
     device: str = "auto",
     alarm_context: AlarmContext | None = None,
+    reference_paths: dict[str, str] | None = None,
 ) -> tuple[dict, pd.DataFrame]:
     """Returns (model checkpoint dict, predictions of validation and test windows). With an
     ``alarm_context``, every validation window (excluded ones too) is scored each epoch, and the
-    epoch with the best sensitivity at ``params.fah_target`` is kept as ``best_by_fah.pt``."""
+    epoch with the best sensitivity at ``params.fah_target`` is kept as ``best_by_fah.pt``.
+    ``reference_paths`` (case -> spectral reference store) are needed for
+    ``params.spectrogram == "relative"``; ``cases``' features are the ones ``params.features``
+    names (the caller reads the relative or the absolute table)."""
     import torch
 
     from preictal.models.fusion.data import WindowDataset
-    from preictal.models.fusion.loop import TrainParams, predict, train_fold
+    from preictal.models.fusion.loop import TrainParams, predict, retain_freed_memory, train_fold
     from preictal.models.fusion.net import FusionNet
 
+    retain_freed_memory()
     out_dir = Path(out_dir)
     table, X = fold_table(split, cases)
     order = list(cases)
@@ -98,7 +119,12 @@ def fit_fusion_fold(
             f"{int((y_pick == 0).sum())} interictal windows: one class only"
         )
     std = Standardiser.fit(X[pick])
-    feats = std(X).astype(np.float32) if params.use_features else None
+    use_features = params.features != "none"
+    feats = feature_input(std(X), table, params.context_min) if use_features else None
+    relative = params.spectrogram == "relative"
+    if relative and not reference_paths:
+        raise ValueError("fusion.spectrogram 'relative' needs the spectral reference stores")
+    references = [reference_paths[c] for c in order] if relative else None
 
     def dataset(rows, augment=None):
         return WindowDataset(
@@ -113,12 +139,18 @@ def fit_fusion_fold(
             preictal_min=label_params.preictal_min,
             augment=augment,
             seed=seed % 2**31,
+            reference_paths=references,
+            reference_rows=table.window.to_numpy()[rows] if relative else None,
+            read_signal=params.spectrogram != "none",
         )
 
     tp = TrainParams(**{**params.train, "seed": seed % 2**31})
     torch.manual_seed(seed % 2**31)  # the initial weights, identical in every process
     net = FusionNet(
-        n_features=X.shape[1] if params.use_features else 0, sfreq=window.sfreq, **params.net
+        n_features=feats.shape[1] if use_features else 0,
+        sfreq=window.sfreq,
+        use_spectrogram=params.spectrogram != "none",
+        **params.net,
     )
     _clear_stale_run(out_dir, run_key(params, table, X, seed))
     summary = train_fold(
@@ -139,7 +171,9 @@ def fit_fusion_fold(
             )
         net.load_state_dict(torch.load(best_fah, map_location="cpu", weights_only=True)["model"])
     scored = np.flatnonzero(table.part.isin(["val", "test"]).to_numpy())
-    scores = predict(net, dataset(scored), device=device).astype(np.float64)
+    scores = predict(net, dataset(scored), tp.eval_batch_size, device=device, params=tp).astype(
+        np.float64
+    )
     preds = (
         table.iloc[scored]
         .drop(columns=["case_index", "start_sample", "y_soft"])
@@ -153,7 +187,10 @@ def fit_fusion_fold(
         "net": dict(params.net),
         "sfreq": window.sfreq,
         "window_samples": window.samples,
-        "n_features": int(X.shape[1]) if params.use_features else 0,
+        "n_features": int(feats.shape[1]) if use_features else 0,
+        "context_min": params.context_min,
+        "spectrogram": params.spectrogram,
+        "features": params.features,
         "feature_mean": torch.tensor(std.mean, dtype=torch.float32),
         "feature_scale": torch.tensor(std.scale, dtype=torch.float32),
     }
@@ -167,6 +204,19 @@ def fit_fusion_fold(
         "curves": json.loads(pd.read_csv(summary["curves"]).to_json(orient="records")),
     }
     return {"checkpoint": checkpoint, "info": info}, preds
+
+
+def feature_input(
+    standardised: np.ndarray, table: pd.DataFrame, context_min: float | None
+) -> np.ndarray:
+    """The feature branch's input: the standardised features, and with ``context_min`` beside
+    them their trailing mean over the last ``context_min`` minutes of the same timeline (case
+    and segment; earlier windows and the window itself only)."""
+    if context_min is None:
+        return standardised.astype(np.float32)
+    timeline = table.case.astype(str).str.cat(table.segment.astype(str), sep="/").to_numpy()
+    context = trailing_mean(standardised, table.end_sec.to_numpy(float), timeline, context_min)
+    return np.concatenate([standardised, context], axis=1).astype(np.float32)
 
 
 def _val_alarm_metric(val_rows: pd.DataFrame, context: AlarmContext | None, target: float):
@@ -236,6 +286,7 @@ class FusionTrainer:
     signal_paths: dict[str, str]
     out_dir: Path
     alarm_context: AlarmContext | None = None
+    reference_paths: dict[str, str] | None = None
     threads: int = 1
     device: str = "auto"
     name: str = "fusion"
@@ -255,6 +306,7 @@ class FusionTrainer:
             threads=self.threads,
             device=self.device,
             alarm_context=self.alarm_context,
+            reference_paths=self.reference_paths,
         )
         return Fitted(model["checkpoint"], model["info"], preds, training=model["info"])
 

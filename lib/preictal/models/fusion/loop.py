@@ -39,7 +39,7 @@ import torch
 from sklearn.metrics import average_precision_score, roc_auc_score
 from torch.utils.data import DataLoader
 
-from preictal.models.fusion.data import BlockShuffleSampler
+from preictal.models.fusion.data import BlockShuffleSampler, collate
 from preictal.models.fusion.losses import fusion_loss, pos_weight_from
 
 log = logging.getLogger(__name__)
@@ -83,10 +83,13 @@ class TrainParams:
     focal_alpha: float | None = None  # None: #neg / (#neg + #pos) of the training set
     lambda_soft: float = 0.1  # weight of MSE(soft_pred, y_soft)
     grad_accum: int = 1
-    patience: int = 2  # epochs without a better validation AUROC before stopping
+    patience: int = 2  # epochs without a better validation `early_stopping` metric before stopping
+    early_stopping: str = "auroc"  # "auroc" or "fah": the validation sensitivity at the FAH target (needs val_alarm_metric)
     min_delta: float = 0.0
     seed: int = 0
-    num_workers: int = 0
+    num_workers: int = 0  # DataLoader worker processes (training, validation and scoring)
+    persistent_workers: bool = False  # keep the workers between epochs (num_workers > 0)
+    prefetch_factor: int = 2  # batches each worker loads ahead (num_workers > 0)
     amp: str = "auto"  # "auto" | "bf16" | "fp16" | "off"; on CPU only cpu_bf16 turns it on
     cpu_bf16: bool = False  # bf16 autocast on CPU
     channels_last: bool = True
@@ -101,6 +104,29 @@ class TrainParams:
 
 
 # -- small helpers ---------------------------------------------------------------------------------
+
+M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4  # glibc mallopt parameters (malloc.h)
+RETAINED_FREE_BYTES = 1 << 30  # free heap memory glibc may keep instead of returning it
+
+
+def retain_freed_memory() -> bool:
+    """Let glibc's malloc serve large blocks from the heap and keep up to 1 GB of freed memory.
+
+    By default every block over the mmap threshold (at most 32 MB) is a fresh ``mmap`` that is
+    unmapped when freed, so each batch's large tensors (the spectrogram convolution's output is
+    72 MB at batch 256) are page-faulted and zeroed anew: on 2 cores the workflow's scoring path
+    ran at 650-850 windows/s, with a third of the job's CPU time in the kernel; with the heap it
+    runs at 1,600-1,850 (docs/PERFORMANCE.md). A process setting, so FusionNet's jobs call it
+    once; numerics are unchanged. Returns False (and changes nothing) where libc is not glibc."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(M_MMAP_MAX, 0)) and bool(mallopt(M_TRIM_THRESHOLD, RETAINED_FREE_BYTES))
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -238,6 +264,15 @@ def _to(batch: dict, device: torch.device) -> dict:
     return {k: v.to(device, non_blocking=nb) for k, v in batch.items()}
 
 
+def forward(model, batch: dict) -> dict:
+    """The model on a loaded batch; empty ``feats`` / ``reference`` items (``[B, 0]``) are off."""
+    feats, reference = batch["feats"], batch.get("reference")
+    feats = feats if feats.shape[1] else None
+    if reference is not None and reference.dim() > 2:
+        return model(batch["x"], feats, reference)
+    return model(batch["x"], feats)
+
+
 def _chunks(batch: dict, size: int):
     n = len(batch["y"])
     for i in range(0, n, size):
@@ -251,8 +286,19 @@ def _no_aug(ds):
 # -- evaluation ------------------------------------------------------------------------------------
 
 
+def loader_options(params: TrainParams | None) -> dict:
+    """The DataLoader worker settings of ``params`` (none without workers)."""
+    if params is None or params.num_workers == 0:
+        return {"num_workers": 0}
+    return {
+        "num_workers": params.num_workers,
+        "persistent_workers": params.persistent_workers,
+        "prefetch_factor": params.prefetch_factor,
+    }
+
+
 @torch.no_grad()
-def _evaluate(model, ds, batch_size, device, amp_dtype, loss_kw, num_workers=0):
+def _evaluate(model, ds, batch_size, device, amp_dtype, loss_kw, loader=None):
     """Probabilities in dataset order, labels, and the mean validation loss."""
     was_training = model.training
     model.eval()
@@ -260,8 +306,9 @@ def _evaluate(model, ds, batch_size, device, amp_dtype, loss_kw, num_workers=0):
         _no_aug(ds),
         batch_size=batch_size,
         shuffle=False,
-        num_workers=num_workers,
         pin_memory=device.type == "cuda",
+        collate_fn=collate,
+        **(loader or {"num_workers": 0}),
     )
     probs, ys, total, n = [], [], 0.0, 0
     try:
@@ -270,7 +317,7 @@ def _evaluate(model, ds, batch_size, device, amp_dtype, loss_kw, num_workers=0):
             with torch.autocast(
                 device.type, dtype=amp_dtype or torch.float32, enabled=bool(amp_dtype)
             ):
-                out = model(b["x"], b["feats"] if b["feats"].shape[1] else None)
+                out = forward(model, b)
             labelled = b["labelled"]  # excluded windows are scored but carry no loss
             if loss_kw is not None and bool(labelled.any()):
                 out_l = {k: v[labelled] for k, v in out.items()}
@@ -288,12 +335,13 @@ def _evaluate(model, ds, batch_size, device, amp_dtype, loss_kw, num_workers=0):
     return p, y, (total / n if n else float("nan"))
 
 
-def predict(model, dataset, batch_size: int = 256, device="auto", *, num_workers: int = 0):
+def predict(model, dataset, batch_size: int = 256, device="auto", *, params=None):
     """Probabilities (sigmoid of cls_logit, float32) for every item of ``dataset``, in order;
-    eval mode, no augmentation, fp32. The model is moved to ``device``."""
+    eval mode, no augmentation, fp32. The model is moved to ``device``; ``params`` (TrainParams)
+    give the loader's worker settings."""
     dev = resolve_device(device)
     model.to(dev)
-    p, _, _ = _evaluate(model, dataset, batch_size, dev, None, None, num_workers)
+    p, _, _ = _evaluate(model, dataset, batch_size, dev, None, None, loader_options(params))
     return p
 
 
@@ -317,7 +365,7 @@ def _run_batch(model, batch, dev, amp_dtype, scaler, micro, loss_kw, params, tim
         b = _to(chunk, dev)
         t1 = now()
         with torch.autocast(dev.type, dtype=amp_dtype or torch.float32, enabled=bool(amp_dtype)):
-            out = model(b["x"], b["feats"] if b["feats"].shape[1] else None)
+            out = forward(model, b)
         loss, _ = fusion_loss(out, b["y"], b["y_soft"], b["w"], **loss_kw)
         t2 = now()
         scaler.scale(loss * (frac / params.grad_accum)).backward()
@@ -352,11 +400,18 @@ def train_fold(
     threads: int = 1,
     val_alarm_metric: Callable[[np.ndarray], float] | None = None,
 ) -> dict:
-    """Train ``model`` on ``train_ds``, early-stopping on ``val_ds``'s AUROC; see the module
-    docstring for the files. ``val_alarm_metric`` maps the validation probabilities (dataset
-    order) to the sensitivity at the false-alarm target, for ``best_by_fah.pt``. Returns a
-    summary dict."""
+    """Train ``model`` on ``train_ds``, early-stopping on ``val_ds``'s AUROC (or, with
+    ``params.early_stopping == "fah"``, on the sensitivity at the false-alarm target); see the
+    module docstring for the files. ``val_alarm_metric`` maps the validation probabilities
+    (dataset order) to the sensitivity at the false-alarm target, for ``best_by_fah.pt``.
+    Returns a summary dict."""
     params = params or TrainParams()
+    if params.early_stopping not in ("auroc", "fah"):
+        raise ValueError(
+            f"fusion.train.early_stopping: 'auroc' or 'fah', not {params.early_stopping!r}"
+        )
+    if params.early_stopping == "fah" and val_alarm_metric is None:
+        raise ValueError("fusion.train.early_stopping 'fah' needs the validation alarm metric")
     prev_threads = torch.get_num_threads()
     prev_det = torch.are_deterministic_algorithms_enabled()
     prev_warn = torch.is_deterministic_algorithms_warn_only_enabled()
@@ -451,9 +506,10 @@ class _Progress:
     start_epoch: int = 0
     best_auroc: float = -math.inf
     best_epoch: int = -1
-    bad_epochs: int = 0
+    bad_epochs: int = 0  # epochs without a better validation AUROC
     stopped: bool = False
     best_fah: tuple = (-math.inf, -math.inf)  # (sensitivity at the FAH target, AUROC)
+    bad_fah_epochs: int = 0  # epochs without a better best_fah
     resumed_from: int | None = None
 
 
@@ -527,6 +583,7 @@ class _FoldTrainer:
         s.start_epoch = int(ck["epoch"]) + 1
         s.best_auroc, s.best_epoch = float(ck["best_auroc"]), int(ck["best_epoch"])
         s.best_fah = tuple(ck.get("best_fah", s.best_fah))
+        s.bad_fah_epochs = int(ck.get("bad_fah_epochs", 0))
         s.bad_epochs, s.stopped, s.micro = (
             int(ck["bad_epochs"]),
             bool(ck["stopped"]),
@@ -587,7 +644,10 @@ class _FoldTrainer:
             self.sched.step()
         self._update_best_by_auroc(epoch, auroc)
         sens = self._update_best_by_fah(epoch, val_p, auroc)
-        self.state.stopped = self.state.bad_epochs >= self.params.patience
+        s = self.state
+        s.stopped = (
+            s.bad_fah_epochs if self.params.early_stopping == "fah" else s.bad_epochs
+        ) >= self.params.patience
         row = {
             "epoch": epoch,
             "train_loss": train_loss,
@@ -620,7 +680,12 @@ class _FoldTrainer:
             else f"about {eta / 60:.1f} min left for {left} more",
         )
         if self.state.stopped:
-            progress.info("early stop: no better val AUROC for %d epochs", self.params.patience)
+            metric = (
+                "sensitivity at the FAH target" if self.params.early_stopping == "fah" else "AUROC"
+            )
+            progress.info(
+                "early stop: no better val %s for %d epochs", metric, self.params.patience
+            )
 
     def _train_loader(self, epoch: int, sampler, drop_last: bool) -> DataLoader:
         """The epoch's training loader. Augmentation, block order and worker seeds all derive
@@ -633,8 +698,9 @@ class _FoldTrainer:
             self.train_ds,
             batch_size=p.batch_size,
             sampler=sampler,
-            num_workers=p.num_workers,
             pin_memory=self.cuda,
+            collate_fn=collate,
+            **loader_options(p),
             drop_last=drop_last,
             generator=torch.Generator().manual_seed(p.seed * 100_003 + epoch),
         )
@@ -754,7 +820,7 @@ class _FoldTrainer:
             self.dev,
             self.amp_dtype,
             self.loss_kw,
-            p.num_workers,
+            loader_options(p),
         )
         return val_p, val_loss, _auroc(val_y, val_p), _auprc(val_y, val_p)
 
@@ -782,11 +848,14 @@ class _FoldTrainer:
         sens = float(metric(val_p)) if metric is not None else float("nan")
         if math.isfinite(sens) and (sens, _finite(auroc)) > self.state.best_fah:
             self.state.best_fah = (sens, _finite(auroc))
+            self.state.bad_fah_epochs = 0
             _atomic_save(
                 {"model": self.model.state_dict(), "epoch": epoch, "val_sens_at_fah": sens}
                 | {"val_auroc": auroc},
                 self.paths.best_fah,
             )
+        else:
+            self.state.bad_fah_epochs += 1
         return sens
 
     def _save_last(self, epoch: int) -> None:
@@ -804,6 +873,7 @@ class _FoldTrainer:
                 "best_epoch": s.best_epoch,
                 "best_fah": list(s.best_fah),
                 "bad_epochs": s.bad_epochs,
+                "bad_fah_epochs": s.bad_fah_epochs,
                 "stopped": s.stopped,
                 "micro": s.micro,
                 "rng": _rng_state(self.dev),

@@ -31,6 +31,11 @@ pooling and a linear layer to ``embed_dim`` (E1). Feature branch (when ``n_featu
 BatchNorm1d -> Linear -> ReLU -> Linear -> ReLU to ``feat_dim`` (E2). Head: concat -> Linear ->
 ReLU -> Dropout -> Linear to two outputs: the class logit and the soft-target logit.
 
+Patient-relative input (``fusion.spectrogram: relative``): ``forward(x, feats, reference)``
+subtracts the window's reference spectrum ``[B, C, n_freqs]`` (its patient's recent past,
+:mod:`preictal.models.fusion.reference`) from every frame before the input BatchNorm. With
+``use_spectrogram=False`` the network is the feature branch and the head alone (the ablation).
+
 ``forward`` returns ``{"cls_logit": [B], "soft_pred": sigmoid [B]}``. SpecAugment (one frequency
 and one time mask per sample) applies only in training mode and only when enabled.
 ``model.to(memory_format=torch.channels_last)`` is honoured: the spectrogram is made
@@ -114,10 +119,14 @@ class FusionNet(nn.Module):
         spec_augment: bool = False,
         freq_mask: int = 16,
         time_mask: int = 8,
+        use_spectrogram: bool = True,
     ) -> None:
         super().__init__()
         if n_blocks < 1:
             raise ValueError("FusionNet: n_blocks must be >= 1")
+        if not use_spectrogram and n_features < 1:
+            raise ValueError("FusionNet: without the spectrogram branch it needs features")
+        self.use_spectrogram = use_spectrogram
         self.n_channels, self.n_features, self.n_freqs = n_channels, n_features, n_freqs
         self.spec_augment, self.freq_mask, self.time_mask = spec_augment, freq_mask, time_mask
         self.sfreq = int(sfreq)
@@ -136,6 +145,9 @@ class FusionNet(nn.Module):
             c_in = c_out
         self.encoder = nn.Sequential(*blocks)
         self.embed = nn.Sequential(nn.Linear(c_in, embed_dim), nn.ReLU(inplace=True))
+        if not use_spectrogram:  # the feature branch alone (the ablation's baseline)
+            self.input_norm = self.encoder = self.embed = None
+            embed_dim = 0
         if n_features > 0:
             self.feat_mlp = nn.Sequential(
                 nn.BatchNorm1d(n_features),
@@ -176,21 +188,33 @@ class FusionNet(nn.Module):
         keep = ~(band(nf, self.freq_mask)[:, :, None] | band(nt, self.time_mask)[:, None, :])
         return s * keep[:, None, :, :].to(s.dtype)
 
-    def forward(
-        self, x: torch.Tensor, feats: torch.Tensor | None = None
-    ) -> dict[str, torch.Tensor]:
+    def embed_spectrogram(
+        self, x: torch.Tensor, reference: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """The spectrogram branch's embedding ``[B, embed_dim]`` of ``x [B, C, T]``; with a
+        ``reference [B, C, n_freqs]`` (the patient's recent spectrum, :mod:`.reference`) the
+        spectrogram is taken relative to it, frame by frame."""
         s = self.spectrogram(x)
+        if reference is not None:
+            s = s - reference.float()[..., None]
         if self.training and self.spec_augment:
             s = self._spec_augment(s)
         s = self.input_norm(s)
         if self.encoder[0].weight.is_contiguous(memory_format=torch.channels_last):
             s = s.contiguous(memory_format=torch.channels_last)
-        h = self.encoder(s).mean(dim=(2, 3))
-        e = self.embed(h)
+        return self.embed(self.encoder(s).mean(dim=(2, 3)))
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        feats: torch.Tensor | None = None,
+        reference: torch.Tensor | None = None,
+    ) -> dict[str, torch.Tensor]:
+        parts = [self.embed_spectrogram(x, reference)] if self.use_spectrogram else []
         if self.feat_mlp is not None:
             if feats is None:
                 raise ValueError("FusionNet: n_features > 0 but no feats given")
-            e = torch.cat([e, self.feat_mlp(feats.float())], dim=1)
-        out = self.head(e)
+            parts.append(self.feat_mlp(feats.float()))
+        out = self.head(parts[0] if len(parts) == 1 else torch.cat(parts, dim=1))
         cls_logit, soft_logit = out[:, 0], out[:, 1]
         return {"cls_logit": cls_logit, "soft_pred": torch.sigmoid(soft_logit)}
