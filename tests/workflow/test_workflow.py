@@ -403,15 +403,23 @@ def test_rerun_scope(done, tmp_path):
         # A labeling parameter reruns only the labels and what reads them.
         ({"labels": {"preictal_min": 15}}, {"label_case"} | CACHE_AGGREGATES),
         ({"labels": {"lead_min": 60}}, {"label_case"} | CACHE_AGGREGATES),
-        # A bad-window threshold: windows and labels, not the features, never the filtering.
+        # A bad-window threshold: windows and labels, not the features, never the filtering
+        # (FusionNet's spectral reference skips bad windows, so it is redone too).
         (
             {"windows": {"amp_uv_thresh": 300}},
-            {"windows_case", "model_features_case", "label_case"} | CACHE_AGGREGATES,
+            {"windows_case", "model_features_case", "spectral_reference_case", "label_case"}
+            | CACHE_AGGREGATES,
         ),
         # The window length: windows, features and labels, never the EDF reading and filtering.
         (
             {"windows": {"w_sec": 20}},
-            {"windows_case", "features_case", "model_features_case", "label_case"}
+            {
+                "windows_case",
+                "features_case",
+                "model_features_case",
+                "spectral_reference_case",
+                "label_case",
+            }
             | CACHE_AGGREGATES,
         ),
         (
@@ -460,6 +468,7 @@ def test_rerun_scope(done, tmp_path):
                 "windows_case",
                 "features_case",
                 "model_features_case",
+                "spectral_reference_case",
                 "label_case",
                 "exclusions",
             }
