@@ -26,19 +26,27 @@ def recent_median(
     (timeline) that ended in [end - minutes, end): earlier windows only, never the row itself.
     NaN where fewer than ``min_windows`` such rows exist. Rows may come in any order."""
     values = np.asarray(values, dtype=float)
-    flat = values.ndim == 1
     masked = np.where(
         np.asarray(good, dtype=bool)[:, None], values.reshape(len(values), -1), np.nan
     )
-    out = np.full(masked.shape, np.nan)
-    window = f"{minutes * 60.0:.6f}s"
-    for k in pd.unique(key):
-        rows = np.flatnonzero(key == k)
-        rows = rows[np.argsort(end_sec[rows], kind="stable")]
-        frame = pd.DataFrame(masked[rows], index=pd.to_datetime(end_sec[rows], unit="s"))
-        # closed="left": windows that ended in [t - window, t); NaN (not good) rows do not count.
-        out[rows] = frame.rolling(window, closed="left", min_periods=min_windows).median()
-    return out[:, 0] if flat else out
+    # closed="left": windows that ended in [t - window, t); NaN (not good) rows do not count.
+    out = _rolling(masked, end_sec, key, minutes, "left", min_windows, "median")
+    return out[:, 0] if values.ndim == 1 else out
+
+
+def window_level(
+    values: np.ndarray, windows: pd.DataFrame, minutes: float, min_windows: int
+) -> np.ndarray:
+    """:func:`recent_median` of ``values`` (rows aligned with ``windows``) on the windows'
+    timelines (``segment``), over the good windows: not ``bad`` and every value finite."""
+    return recent_median(
+        values,
+        windows.end_sec.to_numpy(dtype=float),
+        windows.segment.to_numpy(),
+        ~windows.bad.to_numpy(dtype=bool) & np.isfinite(values).all(axis=1),
+        minutes,
+        min_windows,
+    )
 
 
 def trailing_mean(
@@ -47,12 +55,27 @@ def trailing_mean(
     """Per row of ``values`` (n x k), the mean over the rows of the same ``key`` (timeline) that
     ended in (end - minutes, end]: the row itself and the earlier windows of the last minutes,
     never a later one. Rows may come in any order; non-finite values are skipped."""
-    values = np.asarray(values, dtype=float)
+    return _rolling(np.asarray(values, dtype=float), end_sec, key, minutes, "right", 1, "mean")
+
+
+def _rolling(
+    values: np.ndarray,
+    end_sec: np.ndarray,
+    key: np.ndarray,
+    minutes: float,
+    closed: str,
+    min_periods: int,
+    how: str,
+) -> np.ndarray:
+    """``how`` ("median" or "mean") of the rows of ``values`` (n x k) per timeline ``key``, over
+    the windows that ended in the ``minutes`` before each row's end (pandas' time-based rolling,
+    ``closed`` as there), written back in the rows' own order."""
     out = np.full(values.shape, np.nan)
     window = f"{minutes * 60.0:.6f}s"
     for k in pd.unique(key):
         rows = np.flatnonzero(key == k)
         rows = rows[np.argsort(end_sec[rows], kind="stable")]
         frame = pd.DataFrame(values[rows], index=pd.to_datetime(end_sec[rows], unit="s"))
-        out[rows] = frame.rolling(window, closed="right", min_periods=1).mean()
+        rolling = frame.rolling(window, closed=closed, min_periods=min_periods)
+        out[rows] = getattr(rolling, how)()
     return out

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from preictal.recent import recent_median
+from preictal.recent import window_level
 
 
 def relative_features(
@@ -26,14 +26,7 @@ def relative_features(
         raise ValueError("features and windows are not aligned on `window`")
     names = [c for c in features.columns if c != "window"]
     values = features[names].to_numpy(dtype=float)
-    level = recent_median(
-        values,
-        windows.end_sec.to_numpy(dtype=float),
-        windows.segment.to_numpy(),
-        ~windows.bad.to_numpy(dtype=bool) & np.isfinite(values).all(axis=1),
-        minutes,
-        min_windows,
-    )
+    level = window_level(values, windows, minutes, min_windows)
     relative = np.where(np.isfinite(level), values - level, 0.0)
     out = pd.DataFrame(relative.astype(np.float32), columns=names, index=features.index)
     out.insert(0, "window", features.window.to_numpy())

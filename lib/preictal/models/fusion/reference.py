@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from preictal.models.fusion.window import N_FREQS
-from preictal.recent import recent_median
+from preictal.recent import window_level
 
 CHUNK_WINDOWS = 512  # windows per transform (about 10 MB of float32 signal at 23 channels)
 
@@ -92,14 +92,7 @@ def spectral_reference(
     if len(spectra) != n:
         raise ValueError(f"spectral_reference: {len(spectra)} spectra for {n} windows")
     flat = spectra.reshape(n, -1)
-    level = recent_median(
-        flat,
-        windows.end_sec.to_numpy(dtype=float),
-        windows.segment.to_numpy(),
-        ~windows.bad.to_numpy(dtype=bool) & np.isfinite(flat).all(axis=1),
-        minutes,
-        min_windows,
-    )
+    level = window_level(flat, windows, minutes, min_windows)
     return np.where(np.isfinite(level), level, flat).reshape(spectra.shape).astype(np.float16)
 
 
