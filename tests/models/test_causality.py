@@ -248,6 +248,10 @@ def fit_model(model: str, data: dict, out_dir, setting: str):
 
         sfreq, wp = SETTINGS[setting]
         params = FusionParams(
+            # fusion_sequence: the GRU over each window's history (fusion.sequence) on top.
+            sequence={"windows": 8, "hidden": 4, "epochs": 2}
+            if model == "fusion_sequence"
+            else None,
             net={"n_blocks": 1, "width": 4, "dropout": 0.0},
             train={
                 "epochs": 1,
@@ -301,7 +305,7 @@ def record_fusion_items(monkeypatch):
 def model_difference(model: str, a, b, data: dict) -> str | None:
     """None if the two trainings produced the same model (and the same training-window scores),
     else what differs."""
-    if model == "fusion":
+    if model.startswith("fusion"):
         import torch
 
         sa, sb = a.model, b.model
@@ -311,6 +315,16 @@ def model_difference(model: str, a, b, data: dict) -> str | None:
         for k in ("feature_mean", "feature_scale"):
             if not torch.equal(sa[k], sb[k]):
                 return k
+        if (sa["sequence"] is None) != (model == "fusion"):
+            return "sequence stage present or missing"
+        if sa["sequence"] is not None:
+            qa, qb = sa["sequence"], sb["sequence"]
+            for k in ("embedding_mean", "embedding_scale"):
+                if not torch.equal(qa[k], qb[k]):
+                    return f"sequence {k}"
+            for k in qa["state_dict"]:
+                if not torch.equal(qa["state_dict"][k], qb["state_dict"][k]):
+                    return f"sequence parameter {k}"
         return None
     from preictal.models.baseline import predict_logit
 
@@ -326,9 +340,11 @@ def model_difference(model: str, a, b, data: dict) -> str | None:
     return None
 
 
-CASES = [(m, s, "rhythm") for s in SETTINGS for m in MODELS] + [
-    ("logreg", s, "nan") for s in SETTINGS
-]
+CASES = (
+    [(m, s, "rhythm") for s in SETTINGS for m in MODELS]
+    + [("logreg", s, "nan") for s in SETTINGS]
+    + [("fusion_sequence", "256Hz_w10_s5", "rhythm")]
+)
 
 
 @pytest.mark.parametrize(("model", "setting", "kind"), CASES)
@@ -337,12 +353,13 @@ def test_scores_never_depend_on_the_signal_after_the_window(
 ):
     data = case_pair(tmp_path_factory, setting, kind)
     check_inputs(data)
-    shapes = request.getfixturevalue("record_fusion_items") if model == "fusion" else None
+    fusion = model.startswith("fusion")
+    shapes = request.getfixturevalue("record_fusion_items") if fusion else None
 
     fa = fit_model(model, data["orig"], tmp_path / "a", setting)
     fb = fit_model(model, data["pert"], tmp_path / "b", setting)
 
-    if model == "fusion":
+    if fusion:
         from preictal.models.fusion.fit import FusionWindow
 
         sfreq, wp = SETTINGS[setting]

@@ -145,16 +145,21 @@ def test_fusion_budget_preset_trains_longer_and_stops_on_the_alarm_metric():
 
 def test_fusion_ablation_covers_each_branch_with_relative_and_absolute_inputs():
     """comparisons.ablation: the spectrogram branch alone, the feature branch alone and both,
-    each with relative and with absolute inputs, on otherwise the default FusionNet."""
+    each with relative and with absolute inputs, on otherwise the default FusionNet; and the
+    fused relative model with 5 minutes of context, as a trailing mean and as a GRU."""
     from preictal.models.fusion.fit import FusionParams
 
     variants = comparison_variants(DEFAULT["comparisons"]["ablation"], "ablation")
-    cells = set()
+    cells, contexts = set(), []
     for overrides in variants.values():
         params = FusionParams(**fusion_params(DEFAULT["fusion"], overrides))
         assert params.train == DEFAULT["fusion"]["train"] and params.net == DEFAULT["fusion"]["net"]
-        if params.context_min is None:
+        if params.context_min is None and params.sequence is None:
             cells.add((params.spectrogram, params.features))
+        else:  # minutes of context, on the fused relative model
+            assert (params.spectrogram, params.features) == ("relative", "relative")
+            contexts.append("trailing_mean" if params.context_min else "gru")
+    assert sorted(contexts) == ["gru", "trailing_mean"]
     relative_absolute = {("relative", "relative"), ("absolute", "absolute")}
     alone = {(m, "none") for m in ("relative", "absolute")} | {
         ("none", m) for m in ("relative", "absolute")

@@ -125,8 +125,11 @@ def test_forward_shapes(n_features):
     x = torch.randn(3, 18, 2560) * 20
     feats = torch.randn(3, n_features) if n_features else None
     out = m(x, feats)
-    assert set(out) == {"cls_logit", "soft_pred"}
+    assert set(out) == {"cls_logit", "soft_pred", "embedding"}
     assert out["cls_logit"].shape == (3,) and out["soft_pred"].shape == (3,)
+    # The embedding is the head's hidden layer: the logits are a linear map of it (eval mode).
+    assert out["embedding"].shape == (3, m.head[0].out_features)
+    torch.testing.assert_close(m.head[3](out["embedding"])[:, 0], out["cls_logit"])
     assert torch.all((out["soft_pred"] > 0) & (out["soft_pred"] < 1))
     if n_features:
         with pytest.raises(ValueError):

@@ -41,6 +41,9 @@ class FusionParams:
     # Minutes of context: the feature branch also sees each feature's mean over the windows of
     # the last context_min minutes (causal); None = the window alone.
     context_min: float | None = None
+    # Context over minutes, second stage: a causal GRU over the embeddings of each window and the
+    # windows before it (SequenceParams fields, e.g. {"windows": 60}); None = FusionNet alone.
+    sequence: dict | None = None
     interictal_ratio: float = 2.0
     seed: int = 20261125
     net: dict = field(default_factory=lambda: {"n_blocks": 3, "width": 16, "dropout": 0.2})
@@ -57,6 +60,10 @@ class FusionParams:
             raise ValueError("fusion: spectrogram and features are both 'none': no input left")
         if self.checkpoint not in ("auroc", "fah"):
             raise ValueError(f"fusion.checkpoint: 'auroc' or 'fah', not {self.checkpoint!r}")
+        if self.sequence is not None:
+            from preictal.models.fusion.sequence import SequenceParams
+
+            SequenceParams(**self.sequence)  # unknown keys and bad values fail here
 
 
 @dataclass(frozen=True)
@@ -171,9 +178,15 @@ def fit_fusion_fold(
             )
         net.load_state_dict(torch.load(best_fah, map_location="cpu", weights_only=True)["model"])
     scored = np.flatnonzero(table.part.isin(["val", "test"]).to_numpy())
-    scores = predict(net, dataset(scored), tp.eval_batch_size, device=device, params=tp).astype(
-        np.float64
-    )
+    sequence = None
+    if params.sequence is None:
+        scores = predict(net, dataset(scored), tp.eval_batch_size, device=device, params=tp).astype(
+            np.float64
+        )
+    else:
+        scores, sequence = _sequence_stage(
+            net, table, dataset, pick, scored, params.sequence, seed, tp, device, threads
+        )
     preds = (
         table.iloc[scored]
         .drop(columns=["case_index", "start_sample", "y_soft"])
@@ -193,6 +206,7 @@ def fit_fusion_fold(
         "features": params.features,
         "feature_mean": torch.tensor(std.mean, dtype=torch.float32),
         "feature_scale": torch.tensor(std.scale, dtype=torch.float32),
+        "sequence": None if sequence is None else sequence["checkpoint"],
     }
     info = {
         **{k: v for k, v in summary.items() if isinstance(v, int | float | str | type(None))},
@@ -203,7 +217,55 @@ def fit_fusion_fold(
         # run folder, not a rule output (Snakemake would delete it before a rerun).
         "curves": json.loads(pd.read_csv(summary["curves"]).to_json(orient="records")),
     }
+    if sequence is not None:
+        info["sequence_curves"] = sequence["curves"]
     return {"checkpoint": checkpoint, "info": info}, preds
+
+
+def _sequence_stage(net, table, dataset, pick, scored, config, seed, tp, device, threads):
+    """The second stage (:mod:`.sequence`): FusionNet's frozen embeddings of the windows the
+    histories need, standardised on the training windows' histories, a GRU trained on the
+    training windows, the scores of ``scored``. Returns (scores, {"checkpoint", "curves"})."""
+    import torch
+
+    from preictal.models.fusion.loop import embed
+    from preictal.models.fusion.sequence import (
+        SequenceInputs,
+        SequenceParams,
+        assert_histories_stay_in_their_part,
+        fit_sequence,
+        history_index,
+        needed_rows,
+        score_sequence,
+    )
+
+    params = SequenceParams(**config)
+    history = history_index(table, params.windows)
+    assert_histories_stay_in_their_part(table, history)
+    y = table.y_cls.to_numpy()
+    val = np.flatnonzero((table.part.to_numpy() == "val") & np.isin(y, [0, 1]))
+    rows = needed_rows(history, np.concatenate([pick, val, scored]))
+    emb = np.zeros((len(table), net.head[0].out_features), np.float32)
+    emb[rows] = embed(net, dataset(rows), tp.eval_batch_size, device=device, params=tp)
+    train_rows = needed_rows(history, pick)
+    mean = emb[train_rows].mean(axis=0)
+    scale = np.where((sd := emb[train_rows].std(axis=0)) > 1e-6, sd, 1.0)  # dead units: 0
+    emb[rows] = (emb[rows] - mean) / scale
+    inputs = SequenceInputs(emb, table.bad.to_numpy(bool), history)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(max(1, int(threads)))
+    try:
+        model, curves = fit_sequence(inputs, y, pick, val, params, seed % 2**31)
+        scores = score_sequence(model, inputs, scored)
+    finally:
+        torch.set_num_threads(previous)
+    checkpoint = {
+        "params": asdict(params),
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "embedding_mean": torch.tensor(mean, dtype=torch.float32),
+        "embedding_scale": torch.tensor(scale, dtype=torch.float32),
+    }
+    return scores, {"checkpoint": checkpoint, "curves": curves}
 
 
 def feature_input(

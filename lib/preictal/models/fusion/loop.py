@@ -298,8 +298,9 @@ def loader_options(params: TrainParams | None) -> dict:
 
 
 @torch.no_grad()
-def _evaluate(model, ds, batch_size, device, amp_dtype, loss_kw, loader=None):
-    """Probabilities in dataset order, labels, and the mean validation loss."""
+def _evaluate(model, ds, batch_size, device, amp_dtype, loss_kw, loader=None, embeddings=None):
+    """Probabilities in dataset order, labels, and the mean validation loss; with a list
+    ``embeddings``, each batch's window embeddings are appended to it."""
     was_training = model.training
     model.eval()
     loader = DataLoader(
@@ -327,6 +328,8 @@ def _evaluate(model, ds, batch_size, device, amp_dtype, loss_kw, loader=None):
                 total += float(loss) * int(labelled.sum())
             n += int(labelled.sum())
             probs.append(torch.sigmoid(out["cls_logit"].float()).cpu().numpy())
+            if embeddings is not None:
+                embeddings.append(out["embedding"].float().cpu().numpy())
             ys.append(np.where(batch["labelled"].numpy(), batch["y"].numpy(), -1))
     finally:
         model.train(was_training)
@@ -343,6 +346,16 @@ def predict(model, dataset, batch_size: int = 256, device="auto", *, params=None
     model.to(dev)
     p, _, _ = _evaluate(model, dataset, batch_size, dev, None, None, loader_options(params))
     return p
+
+
+def embed(model, dataset, batch_size: int = 256, device="auto", *, params=None) -> np.ndarray:
+    """The window embeddings ``[len(dataset), hidden_dim]`` (float32, the fusion head's hidden
+    layer), in order; eval mode, no augmentation, fp32."""
+    dev = resolve_device(device)
+    model.to(dev)
+    parts: list[np.ndarray] = []
+    _evaluate(model, dataset, batch_size, dev, None, None, loader_options(params), parts)
+    return np.concatenate(parts) if parts else np.zeros((0, model.head[0].out_features), np.float32)
 
 
 # -- training ----------------------------------------------------------------------------------

@@ -215,6 +215,13 @@ class FusionNet(nn.Module):
             if feats is None:
                 raise ValueError("FusionNet: n_features > 0 but no feats given")
             parts.append(self.feat_mlp(feats.float()))
-        out = self.head(parts[0] if len(parts) == 1 else torch.cat(parts, dim=1))
+        fused = parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
+        # The head's hidden layer is the window's embedding (fusion.sequence reads it).
+        embedding = self.head[1](self.head[0](fused))
+        out = self.head[3](self.head[2](embedding))
         cls_logit, soft_logit = out[:, 0], out[:, 1]
-        return {"cls_logit": cls_logit, "soft_pred": torch.sigmoid(soft_logit)}
+        return {
+            "cls_logit": cls_logit,
+            "soft_pred": torch.sigmoid(soft_logit),
+            "embedding": embedding,
+        }
