@@ -42,8 +42,9 @@ class FusionParams:
     # the last context_min minutes (causal); None = the window alone.
     context_min: float | None = None
     # Context over minutes, second stage: a causal GRU over the embeddings of each window and the
-    # windows before it (SequenceParams fields, e.g. {"windows": 60}); None = FusionNet alone.
-    sequence: dict | None = None
+    # windows before it (SequenceParams fields); None = FusionNet alone. 60 windows (5 min) was
+    # chosen on validation (docs/TRAINING.md, ablation).
+    sequence: dict | None = field(default_factory=lambda: {"windows": 60})
     interictal_ratio: float = 2.0
     seed: int = 20261125
     net: dict = field(default_factory=lambda: {"n_blocks": 3, "width": 16, "dropout": 0.2})
