@@ -96,8 +96,17 @@ def measure(threads: int, channels_last: bool, bf16: bool, batch: int, seconds: 
     return {"train_wps": tr, "infer_wps": inf}
 
 
-def data_wait(n_windows: int, batch: int, threads: int, num_workers: int, bf16: bool) -> dict:
-    """Fraction of step time spent waiting for the loader, from train_fold's perf.csv."""
+def data_wait(
+    n_windows: int,
+    batch: int,
+    threads: int,
+    num_workers: int,
+    bf16: bool,
+    device: str = "cpu",
+    amp: str = "auto",
+) -> dict:
+    """Fraction of step time spent waiting for the loader, from train_fold's perf.csv; ``bf16``
+    is CPU autocast, ``amp`` the CUDA one (TrainParams.amp)."""
     import numpy as np
 
     from preictal.models.fusion.data import Augment, WindowDataset
@@ -123,20 +132,31 @@ def data_wait(n_windows: int, batch: int, threads: int, num_workers: int, bf16: 
             np.zeros(n_windows, int),
             starts,
             y,
+            window_samples=2560,
             y_tte=tte,
+            preictal_min=10,
             augment=Augment(noise_std=0.05, shift_max=128, channel_dropout=0.05),
         )
-        val = WindowDataset([str(path)], np.zeros(256, int), starts[:256], y[:256], y_tte=tte[:256])
+        val = WindowDataset(
+            [str(path)],
+            np.zeros(256, int),
+            starts[:256],
+            y[:256],
+            window_samples=2560,
+            y_tte=tte[:256],
+            preictal_min=10,
+        )
         params = TrainParams(
             epochs=1,
             batch_size=batch,
             num_workers=num_workers,
             cpu_bf16=bf16,
+            amp=amp,
             perf_every_n_steps=1,
         )
         out = Path(tmp) / "run"
         t0 = time.perf_counter()
-        train_fold(FusionNet(), train, val, out, params, device="cpu", threads=threads)
+        train_fold(FusionNet(), train, val, out, params, device=device, threads=threads)
         wall = time.perf_counter() - t0
         with open(out / "perf.csv", newline="") as f:
             rows = list(csv.DictReader(f))[1:]  # the first step includes worker start-up
@@ -160,8 +180,21 @@ def _auroc_table(rows: list[dict]) -> None:
         )
 
 
-def auroc_check_cache(folds: list[str], root: Path, threads: int, seed_ref: bool) -> list[dict]:
-    """fp32 vs bf16 autocast on real folds of the workflow cache, via ``fit_fusion_fold``."""
+CPU_MODES = [("fp32", {"cpu_bf16": False}, 0), ("bf16", {"cpu_bf16": True}, 0)]
+SEED_REF = ("fp32, seed + 1", {"cpu_bf16": False}, 1)
+
+
+def auroc_check_cache(
+    folds: list[str],
+    root: Path,
+    threads: int,
+    modes: list[tuple[str, dict, int]],
+    device: str = "cpu",
+    on_row=None,
+    deadline: float | None = None,
+) -> list[dict]:
+    """Each of ``modes`` (name, TrainParams overrides, seed offset) on real folds of the workflow
+    cache, via ``fit_fusion_fold``; no run starts after ``deadline`` (``time.perf_counter``)."""
     import dataclasses
 
     import pandas as pd
@@ -196,10 +229,12 @@ def auroc_check_cache(folds: list[str], root: Path, threads: int, seed_ref: bool
         references = {c: str(root / layout.path(layout.SPECTRAL_REFERENCE, case=c)) for c in cases}
         seed = rotating_seed(params.seed, fold)
         # the third run, fp32 with another seed, shows how far AUROC moves with the seed alone
-        for name, bf16, s in [("fp32", False, seed), ("bf16", True, seed)] + [
-            ("fp32, seed + 1", False, seed + 1)
-        ] * seed_ref:
-            p = dataclasses.replace(params, train={**params.train, "cpu_bf16": bf16})
+        for name, overrides, offset in modes:
+            if deadline is not None and time.perf_counter() > deadline:
+                print(f"  budget spent: {fold} {name} not run", file=sys.stderr)
+                continue
+            s = seed + offset
+            p = dataclasses.replace(params, train={**params.train, **overrides})
             # fit_fusion_fold builds the net before train_fold seeds torch, and torch's initial
             # seed differs between processes: seed here so that both runs start from the same
             # weights
@@ -216,7 +251,7 @@ def auroc_check_cache(folds: list[str], root: Path, threads: int, seed_ref: bool
                     label_params=LabelParams(**config["labels"]),
                     seed=s,
                     threads=threads,
-                    device="cpu",
+                    device=device,
                     reference_paths=references,
                 )
                 secs = time.perf_counter() - t0
@@ -240,6 +275,8 @@ def auroc_check_cache(folds: list[str], root: Path, threads: int, seed_ref: bool
                 }
             )
             print(f"  {rows[-1]}", file=sys.stderr)
+            if on_row is not None:
+                on_row(rows[-1])
     return rows
 
 
@@ -285,7 +322,9 @@ def auroc_check_synthetic(threads: int, seed_ref: bool, n_windows: int = 1536) -
                 np.zeros(len(idx), int),
                 starts[idx],
                 y[idx],
+                window_samples=win,
                 y_tte=np.where(y[idx] == 1, 300.0, -1.0),
+                preictal_min=10,
             )
 
         for name, bf16, seed in [("fp32", False, 1234), ("bf16", True, 1234)] + [
@@ -335,7 +374,7 @@ def auroc_check(folds: list[str], threads: int, seed_ref: bool) -> None:
         missing = sorted(set(folds) - set(have))
         if missing:
             print(f"not in the cache, skipped: {missing}", file=sys.stderr)
-        rows = auroc_check_cache(have, root, threads, seed_ref)
+        rows = auroc_check_cache(have, root, threads, CPU_MODES + [SEED_REF] * seed_ref)
         what = "folds of the workflow cache (results/), the workflow's fusion configuration"
     else:
         rows = auroc_check_synthetic(threads, seed_ref)

@@ -9,6 +9,7 @@ from snakemake.utils import validate
 
 from preictal import layout
 from preictal.chbmit.errors import DatasetError
+from preictal.models.fusion.window import fusion_job_threads
 from preictal.synthetic.plan import dataset_paths
 from preictal.synthetic.twin import twin_paths
 from preictal.workflow.config import (

@@ -77,7 +77,7 @@ rule train_fusion:
         "results/benchmarks/train_fusion/{split}.{fold}.tsv"
     conda:
         "../envs/pipeline.yaml"
-    threads: 1
+    threads: fusion_job_threads(FUSION_PARAMS["train"])
     resources:
         mem_mb=2000,
         gpu=config["fusion"]["gpus"],

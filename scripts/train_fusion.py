@@ -11,7 +11,7 @@ from pathlib import Path
 from preictal.io import read_case_tables, read_parquets
 from preictal.labels import LabelParams
 from preictal.models.fusion.fit import AlarmContext, FusionParams, FusionTrainer
-from preictal.models.fusion.window import FusionWindow
+from preictal.models.fusion.window import FusionWindow, fusion_torch_threads
 from preictal.models.runner import run_train_model
 
 i, p, w, o = snakemake.input, snakemake.params, snakemake.wildcards, snakemake.output
@@ -27,7 +27,7 @@ trainer = FusionTrainer(
         seizures=read_parquets(i.seizures), files=read_parquets(i.files), label_params=label_params
     ),
     reference_paths=dict(zip(p.cases, i.references, strict=True)),
-    threads=snakemake.threads,
+    threads=fusion_torch_threads(snakemake.threads, params.train),
     device=p.device,
 )
 run_train_model(

@@ -1,8 +1,9 @@
-"""FusionNet's input window, derived from the config and checked at parse time (no torch here,
-so that the Snakefile can check a config cheaply)."""
+"""FusionNet's input window and its jobs' threads, derived from the config at parse time (no
+torch here, so that the Snakefile can check a config cheaply)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 SFREQ = 256  # the cache's default rate (Hz): STFT n_fft 256, hop 64
@@ -51,3 +52,15 @@ class FusionWindow:
     @classmethod
     def of(cls, sfreq: float, w_sec: float) -> FusionWindow:
         return cls(*check_input(sfreq, w_sec))
+
+
+def fusion_job_threads(train: Mapping) -> int:
+    """Threads a FusionNet job claims: its main process and each DataLoader worker
+    (``fusion.train.num_workers``), so that Snakemake does not run more of them than cores."""
+    return 1 + int(train.get("num_workers", 0))
+
+
+def fusion_torch_threads(job_threads: int, train: Mapping) -> int:
+    """The main process's share of a FusionNet job's threads (Snakemake may have scaled the job
+    down to the cores there are): what the loader workers leave, at least one."""
+    return max(1, int(job_threads) - int(train.get("num_workers", 0)))
