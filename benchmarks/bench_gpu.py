@@ -20,6 +20,14 @@ a run stopped at its time limit still returns what it measured.
    variation; scoring is fp32 in every run. The workflow's data stages (Snakemake, up to the
    folds' inputs) run in the background from the start, on ``--data-cores`` cores, while steps
    2-3 use the GPU. Trainings stop being started once ``--budget-s`` has passed.
+
+``--workflow`` instead runs the workflow's own ``train_fusion`` jobs of ``--folds`` with
+``snakemake --cores all`` (``device: auto``), then with ``num_workers: 6`` (``workflow.json``: each
+job's seconds, device and autocast from its manifest, and whether the predictions are equal).
+
+On a machine without the workflow's packages, the missing ones travel as wheels and go first on
+``PYTHONPATH`` with ``lib/`` (2026-12-04: Snakemake and its dependencies, edfio, jsonschema, pandas
+3.1.1; results in ``benchmarks/results/gpu_h200*.json``, docs/PERFORMANCE.md).
 """
 
 from __future__ import annotations
