@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from preictal.io import atomic_path, write_text
+from preictal.io import atomic_path, machine_info, write_text
 
 
 def test_a_killed_writer_leaves_a_temporary_file_that_the_next_write_sweeps(tmp_path):
@@ -43,3 +43,12 @@ def test_a_failed_write_keeps_the_old_file(tmp_path):
         raise RuntimeError("disk full")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]
+
+
+def test_machine_info_names_the_cpu_and_torchs_kernels():
+    import torch
+
+    info = machine_info()
+    assert info["cpu"] and info["machine"] and info["cpu_count"] >= 1
+    assert isinstance(info["torch_cpu_capability"], str) and info["torch_cpu_capability"]
+    assert info["torch_threads"] == torch.get_num_threads()

@@ -153,3 +153,33 @@ def software_versions() -> dict[str, str]:
         except md.PackageNotFoundError:
             out[name] = "not installed"
     return out
+
+
+def machine_info() -> dict[str, str | int]:
+    """The hardware a result was computed on, for manifests: FusionNet's float results differ in
+    the last digits between CPUs (kernels chosen per instruction set), so a drift between two runs
+    can be told from a code change."""
+    import os
+    import platform
+    import sys
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next(
+                line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")
+            )
+    except (OSError, StopIteration):
+        pass
+    out: dict[str, str | int] = {
+        "machine": platform.machine(),
+        "cpu": cpu,
+        "cpu_count": os.cpu_count() or 0,
+    }
+    torch = sys.modules.get("torch")  # only when the job used it; importing it costs seconds
+    if torch is not None:
+        out["torch_cpu_capability"] = torch.backends.cpu.get_cpu_capability()
+        out["torch_threads"] = torch.get_num_threads()
+        if torch.cuda.is_available():
+            out["cuda_device"] = torch.cuda.get_device_name()
+    return out

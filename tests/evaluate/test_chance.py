@@ -22,6 +22,8 @@ from preictal.evaluate.chance import (
     cohort_chance_test,
     improvement_over_chance,
     patient_chance_test,
+    patient_test_power,
+    patients_significant_power,
     poisson_binomial_pmf,
     random_predictor_p,
     surrogate_p_value,
@@ -104,6 +106,53 @@ def test_patient_test_is_significant_exactly_at_or_above_the_chance_sensitivity(
             assert r["significant"] == (r["p_value"] <= 0.05)
             at_or_above = r["sensitivity"] >= r["chance_sensitivity"]  # False for NaN
             assert r["significant"] == at_or_above, (n_seizures, fah, d, caught)
+
+
+def test_patient_test_power_by_hand():
+    # K = 5, p = 0.1: the critical count is 3 (test_chance_sensitivity_by_hand), so a predictor
+    # catching each seizure with probability 0.5 is significant with P(Bin(5, 0.5) >= 3) = 1/2.
+    assert patient_test_power(5, 0.5, FAH_P10, SOP) == pytest.approx(0.5)
+    # d = 10 needs 4 of 5: P(Bin(5, 0.5) >= 4) = 6/32.
+    assert patient_test_power(5, 0.5, FAH_P10, SOP, d=10) == pytest.approx(6 / 32)
+    # K = 1 at p = 0.1: no count is significant, whatever the sensitivity.
+    assert patient_test_power(1, 1.0, FAH_P10, SOP) == 0.0
+    assert math.isnan(patient_test_power(0, 0.5, FAH_P10, SOP))
+    with pytest.raises(ValueError, match="sensitivity"):
+        patient_test_power(4, 1.5, FAH_P10, SOP)
+
+
+def test_patient_test_power_matches_simulated_predictors():
+    """The share of simulated predictors (each seizure caught with probability s) that the
+    patient test calls significant agrees with the power within 4 binomial standard errors."""
+    rng = np.random.default_rng(5)
+    n_sim = 4000
+    for n_seizures, s, fah, d in ((4, 0.5, 0.5, 4), (8, 0.33, 0.5, 4), (6, 0.6, 1.0, 1)):
+        caught = rng.binomial(n_seizures, s, size=n_sim)
+        share = np.mean(
+            [patient_chance_test(c, n_seizures, fah, SOP, d=d)["significant"] for c in caught]
+        )
+        power = patient_test_power(n_seizures, s, fah, SOP, d=d)
+        assert 0.05 < power < 0.95  # the cases are informative
+        assert abs(share - power) < 4 * math.sqrt(power * (1 - power) / n_sim)
+
+
+def test_patients_significant_power_by_enumeration():
+    seizures, s, fah = [4, 8, 5], 0.5, 0.5
+    out = patients_significant_power(seizures, s, fah, SOP, d=4)
+    powers = [patient_test_power(k, s, fah, SOP, d=4) for k in seizures]
+    np.testing.assert_allclose(out["powers"], powers)
+    assert out["expected"] == pytest.approx(sum(powers))
+    # More than half of 3 is 2 or 3 significant patients.
+    most = sum(
+        np.prod([q if hit else 1 - q for q, hit in zip(powers, hits, strict=True)])
+        for hits in product((0, 1), repeat=3)
+        if sum(hits) >= 2
+    )
+    assert out["p_most"] == pytest.approx(most)
+    # A patient without seizures is left out.
+    assert patients_significant_power([0, *seizures], s, fah, SOP, d=4)["p_most"] == (
+        pytest.approx(most)
+    )
 
 
 def test_patient_test_without_seizures_and_without_false_alarms():

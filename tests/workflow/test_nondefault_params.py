@@ -50,6 +50,8 @@ def test_every_model_trains_and_is_evaluated(run):
     assert sorted(results.fold.unique()) == ["chb01", "chb02", "chb03"]
     summary = pd.read_csv(run / "results/loso_summary.csv")
     assert (summary.n_folds_scored == 3).all()
+    manifest = json.loads((run / "results/folds/loso/chb01/fusion/manifest.json").read_text())
+    assert manifest["machine"]["cpu"] and manifest["machine"]["torch_cpu_capability"]
 
 
 def test_windows_and_labels_follow_the_config(run):

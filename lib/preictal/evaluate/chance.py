@@ -9,7 +9,9 @@ in warning the share of recorded time under a warning.
   It catches a seizure with probability p = 1 - exp(-FAH * SOP), independently from seizure to
   seizure, so the number caught out of K is Binomial(K, p). ``random_predictor_p``,
   ``binomial_p_value``, ``chance_p_value``, ``chance_sensitivity``, ``patient_chance_test``; the
-  d-correction P_d = 1 - (1 - P)^d accounts for d independent choices made on validation.
+  d-correction P_d = 1 - (1 - P)^d accounts for d independent choices made on validation. The
+  power of that test for a predictor of a given sensitivity: ``patient_test_power``,
+  ``patients_significant_power``.
 - **Improvement over chance** (Snyder et al. 2008): a predictor that is blind to the seizures but
   keeps the patient under warning a fraction rho of the time catches a seizure with probability rho,
   so S - rho is what the predictor adds. ``improvement_over_chance``.
@@ -148,6 +150,50 @@ def patient_chance_test(
         "chance_sensitivity": chance_sensitivity(n, fah, sop_sec, alpha, d),
         "p_value": p_value,
         "significant": bool(p_value <= alpha),  # False for NaN
+    }
+
+
+def patient_test_power(
+    n_seizures: int,
+    sensitivity: float,
+    fah: float,
+    sop_sec: float,
+    alpha: float = 0.05,
+    d: int = 1,
+) -> float:
+    """The power of ``patient_chance_test``: the probability that a predictor catching each of the
+    patient's K seizures independently with probability ``sensitivity`` (at false-alarm rate
+    ``fah``) is significant, i.e. catches at least the critical count k of ``chance_sensitivity``:
+    P(Binomial(K, sensitivity) >= k). 0 when no count is significant; NaN without seizures.
+
+    It says how many patients a predictor of a given sensitivity can be expected to have
+    significant, which with a handful of seizures per patient is few (docs/EVALUATION.md)."""
+    n = _count(n_seizures, "n_seizures")
+    if not 0 <= sensitivity <= 1:
+        raise ValueError(f"sensitivity must lie in [0, 1], not {sensitivity!r}")
+    p = random_predictor_p(fah, sop_sec)
+    if n == 0 or not np.isfinite(p):
+        return np.nan
+    k = _critical_count(n, p, alpha, d)
+    return 0.0 if k is None else float(stats.binom.sf(k - 1, n, sensitivity))
+
+
+def patients_significant_power(
+    n_seizures, sensitivity: float, fah: float, sop_sec: float, alpha: float = 0.05, d: int = 1
+) -> dict:
+    """For patients with ``n_seizures[i]`` seizures each and a predictor of the same
+    ``sensitivity`` and ``fah`` in all of them: each patient's ``patient_test_power``, the
+    ``expected`` number significant (their sum) and ``p_most``, the probability that more than
+    half of them are (the count is Poisson-binomial). Patients without seizures are left out."""
+    seizures = [_count(k, "n_seizures") for k in np.asarray(n_seizures).ravel()]
+    powers = np.array(
+        [patient_test_power(k, sensitivity, fah, sop_sec, alpha, d) for k in seizures if k > 0]
+    )
+    most = powers.size // 2 + 1
+    return {
+        "powers": powers,
+        "expected": float(powers.sum()),
+        "p_most": _poisson_binomial_tail(powers, most) if powers.size else np.nan,
     }
 
 

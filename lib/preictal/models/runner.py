@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from preictal.io import software_versions, write_json, write_parquet
+from preictal.io import machine_info, software_versions, write_json, write_parquet
 from preictal.splits import SplitSkipped, rotating_seed
 
 
@@ -60,6 +60,7 @@ def run_train_model(
         "params": asdict(trainer.params),
         "split_manifest": dict(split_manifest),
         "versions": software_versions(),
+        "machine": machine_info(),
     }
     meta = {"data_source": data_source, "model": trainer.name, "split": mode, "fold": fold}
     skipped = split_manifest.get("skipped")
