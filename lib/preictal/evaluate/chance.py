@@ -116,6 +116,18 @@ def _critical_count(n_seizures: int, p_chance: float, alpha: float, d: int) -> i
     return int(hits[0]) if hits.size else None
 
 
+def _patient_critical_count(
+    n_seizures, fah: float, sop_sec: float, alpha: float, d: int
+) -> tuple[int, int | None]:
+    """(K, the critical count of ``_critical_count``) for a patient's K seizures against the
+    random predictor with this FAH; K is 0 where no test is possible (no seizures, a NaN FAH)."""
+    n = _count(n_seizures, "n_seizures")
+    p = random_predictor_p(fah, sop_sec)
+    if n == 0 or not np.isfinite(p):
+        return 0, None
+    return n, _critical_count(n, p, alpha, d)
+
+
 def chance_sensitivity(
     n_seizures, fah: float, sop_sec: float, alpha: float = 0.05, d: int = 1
 ) -> float:
@@ -126,12 +138,8 @@ def chance_sensitivity(
     Being a quantile of a discrete distribution, it moves in steps of 1 / K, and the test it
     defines has size at most ``alpha``. NaN without seizures, with a NaN FAH, or when even catching
     all K seizures is not significant (e.g. K = 1 and p > alpha): then no sensitivity is."""
-    n = _count(n_seizures, "n_seizures")
-    p = random_predictor_p(fah, sop_sec)
-    if n == 0 or not np.isfinite(p):
-        return np.nan
-    k = _critical_count(n, p, alpha, d)
-    return np.nan if k is None else k / n
+    n, k = _patient_critical_count(n_seizures, fah, sop_sec, alpha, d)
+    return np.nan if n == 0 or k is None else k / n
 
 
 def patient_chance_test(
@@ -168,13 +176,11 @@ def patient_test_power(
 
     It says how many patients a predictor of a given sensitivity can be expected to have
     significant, which with a handful of seizures per patient is few (docs/EVALUATION.md)."""
-    n = _count(n_seizures, "n_seizures")
     if not 0 <= sensitivity <= 1:
         raise ValueError(f"sensitivity must lie in [0, 1], not {sensitivity!r}")
-    p = random_predictor_p(fah, sop_sec)
-    if n == 0 or not np.isfinite(p):
+    n, k = _patient_critical_count(n_seizures, fah, sop_sec, alpha, d)
+    if n == 0:
         return np.nan
-    k = _critical_count(n, p, alpha, d)
     return 0.0 if k is None else float(stats.binom.sf(k - 1, n, sensitivity))
 
 
