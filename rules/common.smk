@@ -170,6 +170,7 @@ EVALUATION_REPORT = [
     "results/summary_results.csv",
     "results/tables/calibration_comparison.csv",
     "results/tables/alarm_ablation.csv",
+    "results/tables/threshold_transfer.csv",
 ]
 SPC_REPORT = [
     "results/tables/spc_{split}.csv",

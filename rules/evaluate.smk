@@ -100,6 +100,37 @@ rule alarm_ablation:
         "../scripts/alarm_ablation.py"
 
 
+rule threshold_transfer:
+    input:
+        predictions=expand(
+            layout.PREDICTIONS,
+            split=config["splits"]["modes"],
+            fold=FOLDS,
+            model=config["models"],
+        ),
+        seizures=expand(layout.LEDGER, case=CASES),
+        files=expand(layout.FILES, case=CASES),
+    output:
+        report(
+            "results/tables/threshold_transfer.csv",
+            caption="../report/threshold_transfer.rst",
+            category="5. Evaluation",
+            labels={"table": "threshold transfer"},
+        ),
+    log:
+        "logs/threshold_transfer.log",
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        patients=config["patients"],
+        labels=config["labels"],
+        alarms=config["alarms"],
+        evaluation=FOLD_EVALUATION,
+        code=script_code("threshold_transfer"),
+    script:
+        "../scripts/threshold_transfer.py"
+
+
 rule spc:
     input:
         predictions=lambda wc: expand(

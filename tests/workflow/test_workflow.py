@@ -230,6 +230,24 @@ def test_seizure_prediction_characteristic_tables(done):
     assert (done / "results/figures/spc/loso.png").stat().st_size > 5_000
 
 
+def test_threshold_transfer_table(done):
+    """threshold_transfer.csv on the tiny run: its validation rows pool the same test seizures as
+    the split's summary; the oracle's, tuned on test, never exceed a target they could meet."""
+    table = pd.read_csv(done / "results/tables/threshold_transfer.csv")
+    summary = pd.read_csv(done / "results/within_summary.csv")
+    summary = summary[summary.n_folds > 0]
+    keys = ["model", "target_fah"]
+    tuned = table[(table.split == "within") & (table.tuned_on == "validation")]
+    both = tuned.merge(summary, on=keys, suffixes=("", "_summary"))
+    assert len(both) == len(summary) > 0
+    for column in ("pooled_n_caught", "pooled_n_seizures", "pooled_fah", "n_patients_significant"):
+        np.testing.assert_array_equal(both[column], both[f"{column}_summary"])
+    oracle = table[(table.split == "within") & (table.tuned_on == "test (oracle)")]
+    assert len(oracle) == len(tuned)
+    assert (oracle.fah_mean <= oracle.target_fah + 1e-9).all()
+    assert table.data_source.eq("synthetic").all()
+
+
 PROTOCOL_PRESETS = sorted(p.name for p in (REPO / "presets").glob("protocol_*.yaml"))
 TRAINING = {"make_split", "train_baseline", "train_fusion"}
 
@@ -358,6 +376,7 @@ EVALUATION = {
     "evaluate_fold",
     "aggregate_split",
     "alarm_ablation",
+    "threshold_transfer",
     "spc",
     "final_summary",
     "evaluation_figures",

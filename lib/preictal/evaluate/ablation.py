@@ -48,12 +48,10 @@ def alarm_ablation_table(
 ) -> pd.DataFrame:
     """``results/tables/alarm_ablation.csv``: per split, model, post-processing variant and FAH
     target, the summary across folds (`preictal.evaluate.aggregate.summarise`, no bootstrap)."""
-    from preictal.evaluate.aggregate import summarise
-
+    # Every variant of ABLATION on each fold, without surrogates.
+    no_surrogates = replace(params, n_surrogates=0)
     frames = []
     for meta, preds in trained_predictions(prediction_paths):
-        # Every variant of ABLATION on this fold, without surrogates.
-        no_surrogates = replace(params, n_surrogates=0)
         rows = pd.concat(
             [
                 evaluate_fold(
@@ -70,28 +68,40 @@ def alarm_ablation_table(
             ],
             ignore_index=True,
         )
-        frames.append(
-            rows.assign(
-                split=meta["split"],
-                fold=meta["fold"],
-                model=meta["model"],
-                skipped=None,
-                data_source=meta.get("data_source", {}).get("kind"),
-                test_auroc=np.nan,
-                test_auprc=np.nan,
-            )
-        )
+        frames.append(fold_rows(rows, meta))
+    return summarise_by(frames, "variant", params)
+
+
+def fold_rows(rows: pd.DataFrame, meta: Mapping) -> pd.DataFrame:
+    """One fold's operating points with the identity columns that ``summarise`` reads (no window
+    metrics: these tables are about alarms)."""
+    return rows.assign(
+        split=meta["split"],
+        fold=meta["fold"],
+        model=meta["model"],
+        skipped=None,
+        data_source=meta.get("data_source", {}).get("kind"),
+        test_auroc=np.nan,
+        test_auprc=np.nan,
+    )
+
+
+def summarise_by(frames: Sequence[pd.DataFrame], column: str, params: EvalParams) -> pd.DataFrame:
+    """Per split, model, value of ``column`` and FAH target: the summary across folds of
+    ``frames`` (`preictal.evaluate.aggregate.summarise`, no bootstrap, no window metrics)."""
+    from preictal.evaluate.aggregate import summarise
+
     if not frames:
         return pd.DataFrame()
     rows = pd.concat(frames, ignore_index=True)
     out = []
-    for (_, variant), g in rows.groupby(["split", "variant"], sort=False):
+    for (_, value), g in rows.groupby(["split", column], sort=False):
         s = summarise(g, alpha=params.alpha, n_boot=0, seed=params.seed)
         out.append(
             s.drop(columns=[c for c in s if c.startswith(("auroc", "auprc"))]).assign(
-                variant=variant
+                **{column: value}
             )
         )
     table = pd.concat(out, ignore_index=True)
-    first = ["split", "model", "variant", "target_fah"]
+    first = ["split", "model", column, "target_fah"]
     return table[first + [c for c in table if c not in first]]

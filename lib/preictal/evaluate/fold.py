@@ -106,31 +106,18 @@ def window_confusion(evaluator: PartEvaluator, preds: pd.DataFrame, threshold: f
     }
 
 
-def evaluate_fold(
-    preds: pd.DataFrame,
-    seizures: pd.DataFrame,
-    files: pd.DataFrame,
+def score_operating_points(
+    tester: PartEvaluator,
+    test: pd.DataFrame,
+    picks: pd.DataFrame,
     *,
-    split: str,
-    patients: Mapping[str, str],
-    label_params: LabelParams,
-    alarm_params: AlarmParams,
+    sop_sec: float,
     params: EvalParams,
-    n_choices: int | None = None,
-) -> FoldEvaluation:
-    """Tune on validation, apply to test. ``n_choices`` is the d of the d-corrected chance test
-    (the number of operating points chosen on validation); by default the number of targets."""
-    check_parts(preds, split, patients)
-    lp = label_params
-    sop_sec = lp.sop_sec
-    d = n_choices or len(params.fah_targets)
-    val, test = preds[preds.part == "val"], preds[preds.part == "test"]
-    curve = threshold_curve(
-        val, seizures, files, lp, alarm_params, n_thresholds=params.n_thresholds
-    )
-    picks = tune_thresholds(curve, params.fah_targets)
-    tester = PartEvaluator(test, seizures, files, lp, alarm_params)
-
+    d: int,
+) -> tuple[list[dict], list[pd.DataFrame], list[pd.DataFrame]]:
+    """The test part scored at each tuned threshold of ``picks`` (``tune_thresholds``): one row
+    of metrics and chance tests per target (``d``: the operating points chosen, for the
+    d-corrected test), and the seizures and alarms of each."""
     rows, seizure_tables, alarm_tables = [], [], []
     for pick in picks.itertuples():
         m = tester.metrics(pick.threshold)
@@ -163,6 +150,35 @@ def evaluate_fold(
         )
         seizure_tables.append(m.seizures.assign(target_fah=pick.target_fah))
         alarm_tables.append(m.alarms.assign(target_fah=pick.target_fah))
+    return rows, seizure_tables, alarm_tables
+
+
+def evaluate_fold(
+    preds: pd.DataFrame,
+    seizures: pd.DataFrame,
+    files: pd.DataFrame,
+    *,
+    split: str,
+    patients: Mapping[str, str],
+    label_params: LabelParams,
+    alarm_params: AlarmParams,
+    params: EvalParams,
+    n_choices: int | None = None,
+) -> FoldEvaluation:
+    """Tune on validation, apply to test. ``n_choices`` is the d of the d-corrected chance test
+    (the number of operating points chosen on validation); by default the number of targets."""
+    check_parts(preds, split, patients)
+    lp = label_params
+    d = n_choices or len(params.fah_targets)
+    val, test = preds[preds.part == "val"], preds[preds.part == "test"]
+    curve = threshold_curve(
+        val, seizures, files, lp, alarm_params, n_thresholds=params.n_thresholds
+    )
+    picks = tune_thresholds(curve, params.fah_targets)
+    tester = PartEvaluator(test, seizures, files, lp, alarm_params)
+    rows, seizure_tables, alarm_tables = score_operating_points(
+        tester, test, picks, sop_sec=lp.sop_sec, params=params, d=d
+    )
     table = pd.DataFrame(rows).assign(**protocol_columns(lp))  # what was measured
     table["n_choices"] = d
     if params.n_surrogates:
