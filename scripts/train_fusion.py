@@ -29,6 +29,7 @@ trainer = FusionTrainer(
     reference_paths=dict(zip(p.cases, i.references, strict=True)),
     threads=fusion_torch_threads(snakemake.threads, params.train),
     device=p.device,
+    code=p.code,
 )
 run_train_model(
     trainer,

@@ -237,3 +237,75 @@ def test_default_surrogate_p_value_can_go_below_alpha():
     assert config["n_surrogates"] == default
     floor = surrogate_p_value(1.0, np.zeros(config["n_surrogates"]))
     assert floor == 1 / (config["n_surrogates"] + 1) and floor <= config["alpha"] / 4
+
+
+def test_a_test_part_without_interictal_time_is_tested_at_the_target_rate():
+    """Seizures every 10 minutes leave the test part no interictal time (its FAH is undefined):
+    the chance test then uses the target, the rate the threshold was tuned to allow, and the
+    summary's cohort test takes the fold instead of failing."""
+    from tests.alarms.test_alarms import ledger
+
+    preds, seizures, files = fold(1)
+    test_end = files[files.case == "chb03"].end_sec.max()
+    dense = ledger(*[(t, t + 30) for t in np.arange(300.0, test_end + 600, 600.0)], case="chb03")
+    seizures = pd.concat(
+        [seizures[seizures.case != "chb03"], dense.assign(patient="chb03")], ignore_index=True
+    )
+    ev = evaluate_fold(
+        preds,
+        seizures,
+        files,
+        split="loso",
+        patients={},
+        label_params=LP,
+        alarm_params=PLAIN_ALARMS,
+        params=EvalParams(FAH_TARGETS, n_surrogates=0),
+        window_metrics=False,
+    )
+    table = ev.operating_points
+    assert (table.test_interictal_hours == 0).all() and table.test_fah.isna().all()
+    assert (table.test_n_seizures_scored > 0).all()
+    np.testing.assert_array_equal(table.chance_fah, FAH_TARGETS)
+    np.testing.assert_allclose(table.p_random, [random_predictor_p(t, SOP) for t in FAH_TARGETS])
+    rows = pd.concat(
+        [
+            results_for(2, 1.0, "chb04"),
+            table.assign(
+                split="loso",
+                fold="chb03",
+                model="m",
+                skipped=None,
+                data_source="synthetic",
+                test_auroc=np.nan,
+                test_auprc=np.nan,
+            ),
+        ],
+        ignore_index=True,
+    )
+    summary = summarise(rows, n_boot=0)
+    assert (summary.n_patients_tested == 2).all() and summary.cohort_p.between(0, 1).all()
+
+
+def test_alarm_tables_can_leave_the_window_metrics_out():
+    """The alarm ablation and threshold transfer need no window AUROC: without it the operating
+    points are the same and a part with one class raises no warning."""
+    import warnings
+
+    preds, seizures, files = fold(1)
+    kwargs = {
+        "split": "loso",
+        "patients": {},
+        "label_params": LP,
+        "alarm_params": PLAIN_ALARMS,
+        "params": EvalParams(FAH_TARGETS, n_surrogates=0),
+    }
+    full = evaluate_fold(preds, seizures, files, **kwargs)
+    alarms_only = evaluate_fold(preds, seizures, files, window_metrics=False, **kwargs)
+    pd.testing.assert_frame_equal(full.operating_points, alarms_only.operating_points)
+    assert alarms_only.window_metrics == {} and full.window_metrics["test_auroc"] > 0.8
+    one_class = preds[(preds.part == "val") | (preds.y_cls != 0)]  # no interictal test window
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        evaluate_fold(one_class, seizures, files, window_metrics=False, **kwargs)
+    with pytest.warns(UserWarning, match="test windows"):
+        evaluate_fold(one_class, seizures, files, **kwargs)

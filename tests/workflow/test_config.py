@@ -56,6 +56,14 @@ def test_the_committed_config_and_the_presets_pass():
             "'..' is not a usable name",
         ),
         (changed(preprocess={"target_sfreq": 90, "h_freq": 40, "notch_hz": None}), "Nyquist"),
+        # The zero-phase filter reads 13.3 s past a window's end (0.5 Hz at 256 Hz), 66.6 s with
+        # a 0.1 Hz edge: a shorter horizon would let preictal windows see the onset.
+        (changed(labels={"gap_sec": 10}), r"labels.gap_sec 10 s is shorter .* \(13.3 s"),
+        (changed(preprocess={"l_freq": 0.1}), r"labels.gap_sec 30 s is shorter .* \(66.6 s"),
+        (
+            changed(evaluation={"spc": {"sop_min": [9.5], "sph_sec": [5, 300]}}),
+            "evaluation.spc.sph_sec 5 s is shorter",
+        ),
     ],
 )
 def test_relations_are_rejected_with_the_keys_named(config, message):

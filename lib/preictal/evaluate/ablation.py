@@ -63,6 +63,7 @@ def alarm_ablation_table(
                     label_params=label_params,
                     alarm_params=replace(alarm_params, **switches),
                     params=no_surrogates,
+                    window_metrics=False,
                 ).operating_points.assign(variant=name)
                 for name, switches in ABLATION.items()
             ],

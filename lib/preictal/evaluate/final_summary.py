@@ -140,7 +140,7 @@ def final_summary_md(
         lines.append("")
         t = results[results.skipped.isna() & np.isclose(results.target_fah, selection_fah)]
         t = t[t.model == model]
-        missed = t[t.test_sensitivity.fillna(0) == 0].fold.tolist()
+        missed = t[(t.test_n_seizures_scored > 0) & (t.test_n_caught == 0)].fold.tolist()
         if missed:
             hard.append(f"{split}: no test seizure caught at FAH {selection_fah:g} in {missed}.")
         unmet = t[t.flag.fillna("") != ""]

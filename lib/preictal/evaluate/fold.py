@@ -75,9 +75,10 @@ def chance_rate(test_fah: float, target_fah: float) -> float:
     """The false-alarm rate of the random predictor a fold is compared with: the larger of the
     test FAH and the target. A test part with an hour or two of interictal time often measures
     FAH 0, which would make a single caught seizure "significant" against a predictor that never
-    alarms; the target is the rate the threshold was tuned to allow."""
+    alarms; the target is the rate the threshold was tuned to allow, and the rate used alone where
+    the test part has no interictal time (its FAH is undefined)."""
     if not np.isfinite(test_fah):
-        return test_fah
+        return float(target_fah)
     return max(float(test_fah), float(target_fah))
 
 
@@ -164,9 +165,11 @@ def evaluate_fold(
     alarm_params: AlarmParams,
     params: EvalParams,
     n_choices: int | None = None,
+    window_metrics: bool = True,
 ) -> FoldEvaluation:
     """Tune on validation, apply to test. ``n_choices`` is the d of the d-corrected chance test
-    (the number of operating points chosen on validation); by default the number of targets."""
+    (the number of operating points chosen on validation); by default the number of targets.
+    ``window_metrics=False`` leaves out the window AUROC and AUPRC (tables about alarms only)."""
     check_parts(preds, split, patients)
     lp = label_params
     d = n_choices or len(params.fah_targets)
@@ -186,7 +189,7 @@ def evaluate_fold(
             val, test, seizures, files, lp, alarm_params, params, table.test_sensitivity.to_numpy()
         )
     window = {}
-    for part, p in (("val", val), ("test", test)):
+    for part, p in (("val", val), ("test", test)) if window_metrics else ():
         labelled = p[p.y_cls.isin([0, 1])]
         window[f"{part}_auroc"], window[f"{part}_auprc"] = auroc_auprc(
             labelled.y_cls.to_numpy(), labelled.score.to_numpy(), f"{part} windows"

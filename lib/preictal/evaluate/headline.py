@@ -115,7 +115,9 @@ def protocol_text(label_params: LabelParams, selection_fah: float) -> str:
         "target and applied unchanged to test; the model is chosen on validation (highest mean "
         f"validation sensitivity at FAH {selection_fah:g}), never on test. Sensitivity's interval "
         "is a bootstrap over folds; 'patients above chance' is the per-patient test against a "
-        "random predictor at the same time in warning; 'cohort p' tests all patients together."
+        "Poisson random predictor whose alarm rate is the larger of the test FAH and the target "
+        "(Schelter et al. 2006), corrected for the operating points chosen on validation; "
+        "'cohort p' tests all patients together."
     )
 
 

@@ -89,6 +89,7 @@ def threshold_transfer_table(
             split=meta["split"],
             patients=patients,
             params=no_surrogates,
+            window_metrics=False,
             **kwargs,
         ).operating_points
         oracle = oracle_operating_points(preds, seizures, files, params=no_surrogates, **kwargs)

@@ -229,6 +229,33 @@ def zero_phase_kernel(
     return np.concatenate([k[:0:-1], k])
 
 
+def filter_lookahead_sec(
+    sfreq: float,
+    *,
+    l_freq: float | None = 0.5,
+    h_freq: float | None = 45.0,
+    notch_hz: float | None = 60.0,
+    notch_harmonics: bool = True,
+) -> float:
+    """How far (s) a filtered sample depends on the raw signal after it: the zero-phase kernel's
+    half-length (13.3 s for the defaults at 256 Hz). A window's inputs therefore reach this far
+    past its end, so the prediction horizon (``labels.gap_sec``) must be at least this long, and
+    an online implementation would deliver each window's risk this much later."""
+    half = (
+        len(
+            zero_phase_kernel(
+                sfreq,
+                l_freq=l_freq,
+                h_freq=h_freq,
+                notch_hz=notch_hz,
+                notch_harmonics=notch_harmonics,
+            )
+        )
+        // 2
+    )
+    return half / float(sfreq)
+
+
 def _block_len(half: int, n_samples: int) -> int:
     """FFT block: a power of two >= 4x the kernel (overlap-save waste <= 25 %), no longer than one
     block for the whole (padded) signal needs."""

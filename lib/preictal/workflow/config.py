@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -263,6 +264,7 @@ def check_config(config: Mapping) -> None:
             params_class(**config[section])
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{section}: {exc}") from None
+    check_horizon_covers_filter(config)
     for group in COMPARISON_TABLES.values():
         for variant in config["comparisons"][group]:
             if variant["name"] in (".", ".."):
@@ -271,6 +273,34 @@ def check_config(config: Mapping) -> None:
         from preictal.models.fusion.window import check_input
 
         check_input(config["preprocess"]["target_sfreq"], config["windows"]["w_sec"])
+
+
+def check_horizon_covers_filter(config: Mapping) -> None:
+    """Every prediction horizon (``labels.gap_sec`` and the SPC's ``sph_sec``) at least as long
+    as the zero-phase filter's look-ahead: a preictal window's filtered samples depend on the raw
+    signal up to that far past its end, which must never reach the seizure onset."""
+    from preictal.signal.filters import filter_lookahead_sec
+
+    pre = config["preprocess"]
+    lookahead = filter_lookahead_sec(
+        pre["target_sfreq"],
+        l_freq=pre["l_freq"],
+        h_freq=pre["h_freq"],
+        notch_hz=pre["notch_hz"],
+        notch_harmonics=pre["notch_harmonics"],
+    )
+    horizons = [("labels.gap_sec", config["labels"]["gap_sec"])] + [
+        ("evaluation.spc.sph_sec", s) for s in config["evaluation"]["spc"]["sph_sec"]
+    ]
+    for key, value in horizons:
+        if float(value) < lookahead:
+            raise ValueError(
+                f"{key} {value:g} s is shorter than the preprocessing filter's look-ahead "
+                f"({lookahead:.1f} s: the zero-phase filter of preprocess.l_freq "
+                f"{pre['l_freq']:g} Hz at {pre['target_sfreq']:g} Hz reads that far past a "
+                f"window's end), so preictal windows would see the seizure onset; use a horizon "
+                f"of at least {math.ceil(lookahead)} s or a higher l_freq"
+            )
 
 
 def check_signal_config(preprocess: Mapping, windows: Mapping) -> None:

@@ -443,22 +443,91 @@ def test_early_stopping_on_the_validation_alarm_metric(tmp_path):
         train_fold(tiny_model(), train, val, tmp_path / "b", params)
 
 
-def test_run_key_changes_with_every_training_input():
-    """A resumable FusionNet run is keyed on its configuration, seed and inputs: a checkpoint
-    trained on other labels or other features (e.g. features.relative_min) is never resumed."""
+def test_run_key_changes_with_every_training_input(tmp_path):
+    """A resumable FusionNet run is keyed on its configuration, seed, code, window and inputs: a
+    checkpoint trained on other labels, other features (e.g. features.relative_min), by other
+    code (a fixed bug) or on a rewritten signal or reference store is never resumed."""
+    import os
+
     import pandas as pd
 
-    from preictal.models.fusion.fit import RUN_INPUT_COLUMNS, FusionParams, run_key
+    from preictal.models.fusion.fit import (
+        RUN_INPUT_COLUMNS,
+        FusionParams,
+        FusionWindow,
+        _clear_stale_run,
+        run_key,
+    )
 
     rng = np.random.default_rng(0)
     table = pd.DataFrame({c: rng.integers(0, 2, 50) for c in RUN_INPUT_COLUMNS})
     X = rng.normal(size=(50, 4)).astype(np.float32)
-    key = run_key(FusionParams(), table, X, seed=1)
-    assert run_key(FusionParams(), table.copy(), X.copy(), seed=1) == key
-    assert run_key(FusionParams(), table, X, seed=2) != key
-    assert run_key(FusionParams(), table.assign(y_cls=1 - table.y_cls), X, seed=1) != key
-    assert run_key(FusionParams(), table, X - np.median(X, axis=0), seed=1) != key
-    assert run_key(FusionParams(interictal_ratio=3), table, X, seed=1) != key
+    store = tmp_path / "signal.npy"
+    np.save(store, np.zeros((2, 100), np.float16))
+    inputs = {"window": FusionWindow(256, 2560), "stores": [store], "code": "abc"}
+    key = run_key(FusionParams(), table, X, 1, **inputs)
+    assert run_key(FusionParams(), table.copy(), X.copy(), 1, **inputs) == key
+    assert run_key(FusionParams(), table, X, 2, **inputs) != key
+    assert run_key(FusionParams(), table.assign(y_cls=1 - table.y_cls), X, 1, **inputs) != key
+    assert run_key(FusionParams(), table, X - np.median(X, axis=0), 1, **inputs) != key
+    assert run_key(FusionParams(interictal_ratio=3), table, X, 1, **inputs) != key
+    assert run_key(FusionParams(), table, X, 1, **{**inputs, "code": "abd"}) != key
+    assert (
+        run_key(FusionParams(), table, X, 1, **{**inputs, "window": FusionWindow(256, 1280)}) != key
+    )
+    np.save(store, np.ones((2, 100), np.float16))  # rewritten, e.g. by a preprocessing change
+    os.utime(store, ns=(0, 10**18))
+    assert run_key(FusionParams(), table, X, 1, **inputs) != key
+    # The run folder keeps a checkpoint only under the key it was trained under.
+    run = tmp_path / "run"
+    _clear_stale_run(run, key)
+    (run / "last.pt").write_bytes(b"checkpoint")
+    _clear_stale_run(run, key)
+    assert (run / "last.pt").exists()
+    _clear_stale_run(run, run_key(FusionParams(), table, X, 1, **{**inputs, "code": "abd"}))
+    assert not (run / "last.pt").exists()
+
+
+def test_window_shift_stays_in_the_window_s_file_and_nan_samples_read_as_zero(tmp_path):
+    """``shift_mode: window`` moves a training window inside its file's span only (never into
+    the next file, which may belong to another part), and NaN samples (dropouts) reach the
+    network as zeros, item by item and batched."""
+    path = tmp_path / "s.npy"
+    n = 2000  # channel 0 holds each sample's index (exact in float16 below 2048)
+    sig = np.zeros((C, n), np.float16)
+    sig[0] = np.arange(n)
+    sig[1, 700:720] = np.nan
+    np.save(path, sig)
+    starts = np.array([0, 200, 400, 1000, 1200])  # two files: windows from 0-400 and 1000-1200
+    lo, hi = np.array([0, 0, 0, 1000, 1000]), np.array([400, 400, 400, 1200, 1200])
+    ds = WindowDataset(
+        [str(path)],
+        np.zeros(5, np.int64),
+        starts,
+        np.zeros(5, np.int64),
+        window_samples=W,
+        augment=Augment(shift_max=500, shift_mode="window"),
+        shift_bounds=(lo, hi),
+    )
+    moved = set()
+    for epoch in range(30):
+        ds.set_epoch(epoch)
+        for i in range(5):
+            first = int(ds[i]["x"][0, 0])
+            assert lo[i] <= first <= hi[i], (i, first)
+            moved.add(first != starts[i])
+    assert moved == {True, False}
+    plain = WindowDataset(
+        [str(path)],
+        np.zeros(3, np.int64),
+        np.array([650, 680, 900]),
+        np.zeros(3, np.int64),
+        window_samples=W,
+    )
+    items = [plain[i]["x"] for i in range(3)]
+    assert all(torch.isfinite(x).all() for x in items)
+    assert torch.equal(plain.__getitems__([0, 1, 2])["x"], torch.stack(items))
+    assert float(items[0][1, 700 - 650]) == 0.0
 
 
 def test_batched_reads_equal_the_stacked_items(tmp_path):
@@ -518,3 +587,30 @@ def test_retain_freed_memory_is_a_glibc_setting_that_changes_no_number(tmp_path)
     if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
         assert applied
     np.testing.assert_array_equal(predict(model, ds, 16, "cpu"), before)
+
+
+def test_checkpoint_fah_without_a_scored_validation_seizure_fails_before_training(
+    tmp_path, tmp_path_factory
+):
+    """``fusion.checkpoint: fah`` picks the epoch by the validation sensitivity: a fold whose
+    validation part scores no seizure fails at once, with the reason, not after training."""
+    from preictal.models.fusion.fit import AlarmContext, FusionParams, FusionTrainer, FusionWindow
+    from tests.models.test_causality import CASE, LABELS, SETTINGS, case_pair
+
+    data = case_pair(tmp_path_factory, "256Hz_w10_s5", "rhythm")["orig"]
+    sfreq, wp = SETTINGS["256Hz_w10_s5"]
+    trainer = FusionTrainer(
+        params=FusionParams(checkpoint="fah", sequence=None, net={"n_blocks": 1, "width": 4}),
+        window=FusionWindow.of(sfreq, wp.w_sec),
+        label_params=LABELS,
+        signal_paths={CASE: data["signal_path"]},
+        out_dir=tmp_path / "run",
+        alarm_context=AlarmContext(
+            seizures=data["ledger"].iloc[:0], files=data["files"], label_params=LABELS
+        ),
+        reference_paths={CASE: data["reference_path"]},
+        device="cpu",
+    )
+    with pytest.raises(ValueError, match="no validation seizure is scored"):
+        trainer.fit(data["split"], data["cases"], seed=1)
+    assert not (tmp_path / "run" / "last.pt").exists()

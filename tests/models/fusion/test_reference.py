@@ -133,6 +133,7 @@ def test_context_is_the_trailing_mean_of_the_timeline_and_never_looks_ahead():
             "case": ["chb01"] * 20 + ["chb02"] * 20,
             "segment": [0] * 10 + [1] * 10 + [0] * 20,
             "end_sec": np.concatenate([np.arange(20) * 5.0 + 10, np.arange(20) * 5.0 + 10]),
+            "bad": False,
         }
     )
     feats = rng.normal(size=(n, 3))
@@ -146,3 +147,13 @@ def test_context_is_the_trailing_mean_of_the_timeline_and_never_looks_ahead():
     changed[8:] += 10.0
     np.testing.assert_array_equal(feature_input(changed, table, 0.25)[:8], out[:8])
     assert feature_input(feats, table, None).shape == (n, 3)
+    # An artefact (bad) window stays out of the context of the windows after it; a window whose
+    # last minutes hold only bad windows gets the training mean, 0.
+    artefact = feats.copy()
+    artefact[4] = 1e6
+    with_bad = feature_input(artefact, table.assign(bad=table.index.isin([4, 25])), 0.25)
+    np.testing.assert_allclose(with_bad[5, 3:], feats[[3, 5]].mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(with_bad[6, 3:], feats[[5, 6]].mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(with_bad[4, :3], artefact[4])  # its own features are kept
+    lone = feature_input(feats, table.assign(bad=table.index == 20), 0.25)
+    np.testing.assert_array_equal(lone[20, 3:], 0.0)

@@ -42,7 +42,9 @@ class Augment:
 
     noise_std: float = 0.0  # gaussian noise, as a fraction of each channel's std in the window
     shift_max: int = 0  # time shift in samples, uniform in [-shift_max, shift_max]
-    shift_mode: str = "circular"  # "circular" (roll inside the window) or "window" (move in signal)
+    shift_mode: str = (
+        "circular"  # "circular" (roll inside the window) or "window" (move in its file)
+    )
     scale_range: tuple[float, float] = (1.0, 1.0)  # amplitude scale, uniform, per window
     channel_dropout: float = 0.0  # probability of zeroing each channel
 
@@ -83,8 +85,16 @@ class WindowDataset(Dataset):
         reference_paths: Sequence[str] | None = None,
         reference_rows: Sequence[int] | np.ndarray | None = None,
         read_signal: bool = True,
+        shift_bounds: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> None:
         self.signal_paths = [str(p) for p in signal_paths]
+        # Per window the first and last start sample a "window" shift may move it to: its file's
+        # windows' span, so that a shifted window never joins two files (or two parts).
+        self.shift_bounds = (
+            None
+            if shift_bounds is None
+            else tuple(np.asarray(b, dtype=np.int64) for b in shift_bounds)
+        )
         # Patient-relative spectrogram: per case the float16 [n_windows, C, n_freqs] reference
         # store (preictal.models.fusion.reference) and per item its row there.
         self.reference_paths = (
@@ -223,10 +233,16 @@ class WindowDataset(Dataset):
         aug = self.augment
         if rng is not None and aug.shift_max > 0 and aug.shift_mode == "window":
             shift = int(rng.integers(-aug.shift_max, aug.shift_max + 1))
-            a = min(max(a + shift, 0), sig.shape[1] - w)
+            lo, hi = (
+                (0, sig.shape[1] - w)
+                if self.shift_bounds is None
+                else (self.shift_bounds[0][i], self.shift_bounds[1][i])
+            )
+            a = min(max(a + shift, lo), hi)
         x = np.asarray(sig[:, a : a + w], dtype=np.float32)  # copies out of the memmap
         if x.shape[1] != w:
             raise IndexError(f"WindowDataset: window {i} runs past the end of its signal")
+        np.nan_to_num(x, copy=False, nan=0.0, posinf=0.0, neginf=0.0)  # dropouts: bad, not NaN
         if rng is None:
             return x
         if aug.shift_max > 0 and aug.shift_mode == "circular":
@@ -269,6 +285,7 @@ class WindowDataset(Dataset):
             else:
                 for row, start in zip(rows, starts, strict=True):
                     x[row] = sig[:, start : start + w]
+        np.nan_to_num(x, copy=False, nan=0.0, posinf=0.0, neginf=0.0)  # dropouts: bad, not NaN
         self._reads += idx.size
         if self._reads >= RELEASE_EVERY:
             self.release_pages()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -93,6 +94,7 @@ def fit_fusion_fold(
     device: str = "auto",
     alarm_context: AlarmContext | None = None,
     reference_paths: dict[str, str] | None = None,
+    code: str = "",
 ) -> tuple[dict, pd.DataFrame]:
     """Returns (model checkpoint dict, predictions of validation and test windows). With an
     ``alarm_context``, every validation window (excluded ones too) is scored each epoch, and the
@@ -133,6 +135,8 @@ def fit_fusion_fold(
     if relative and not reference_paths:
         raise ValueError("fusion.spectrogram 'relative' needs the spectral reference stores")
     references = [reference_paths[c] for c in order] if relative else None
+    in_file = table.groupby(["case", "file"], sort=False).start_sample
+    shift_bounds = (in_file.transform("min").to_numpy(), in_file.transform("max").to_numpy())
 
     def dataset(rows, augment=None):
         return WindowDataset(
@@ -150,6 +154,7 @@ def fit_fusion_fold(
             reference_paths=references,
             reference_rows=table.window.to_numpy()[rows] if relative else None,
             read_signal=params.spectrogram != "none",
+            shift_bounds=(shift_bounds[0][rows], shift_bounds[1][rows]),
         )
 
     tp = TrainParams(**{**params.train, "seed": seed % 2**31})
@@ -160,7 +165,13 @@ def fit_fusion_fold(
         use_spectrogram=params.spectrogram != "none",
         **params.net,
     )
-    _clear_stale_run(out_dir, run_key(params, table, X, seed))
+    val_alarm_metric = _val_alarm_metric(table.iloc[val], alarm_context, params.fah_target)
+    if params.checkpoint == "fah":
+        _require_scored_validation_seizure(val_alarm_metric, len(val))
+    stores = paths + (references or [])
+    _clear_stale_run(
+        out_dir, run_key(params, table, X, seed, window=window, stores=stores, code=code)
+    )
     summary = train_fold(
         net,
         dataset(pick, augment(params.augment)),
@@ -169,7 +180,7 @@ def fit_fusion_fold(
         tp,
         device=device,
         threads=threads,
-        val_alarm_metric=_val_alarm_metric(table.iloc[val], alarm_context, params.fah_target),
+        val_alarm_metric=val_alarm_metric,
     )
     if params.checkpoint == "fah":
         best_fah = out_dir / "best_by_fah.pt"
@@ -273,12 +284,16 @@ def feature_input(
     standardised: np.ndarray, table: pd.DataFrame, context_min: float | None
 ) -> np.ndarray:
     """The feature branch's input: the standardised features, and with ``context_min`` beside
-    them their trailing mean over the last ``context_min`` minutes of the same timeline (case
-    and segment; earlier windows and the window itself only)."""
+    them their trailing mean over the good windows of the last ``context_min`` minutes of the
+    same timeline (case and segment; earlier windows and the window itself only)."""
     if context_min is None:
         return standardised.astype(np.float32)
     timeline = table.case.astype(str).str.cat(table.segment.astype(str), sep="/").to_numpy()
-    context = trailing_mean(standardised, table.end_sec.to_numpy(float), timeline, context_min)
+    # Artefact (bad) windows stay out of the context, as out of every median of the recent past;
+    # with no good window in it, the context is the training mean (0 once standardised).
+    good = np.where(table.bad.to_numpy(bool)[:, None], np.nan, standardised)
+    context = trailing_mean(good, table.end_sec.to_numpy(float), timeline, context_min)
+    context = np.nan_to_num(context, nan=0.0)
     return np.concatenate([standardised, context], axis=1).astype(np.float32)
 
 
@@ -316,15 +331,42 @@ def augment(config: dict) -> Augment | None:
 RUN_INPUT_COLUMNS = ["case", "window", "part", "start_sample", "bad", "y_cls", "y_soft", "y_tte"]
 
 
-def run_key(params: FusionParams, table: pd.DataFrame, X: np.ndarray, seed: int) -> str:
-    """What a resumable run depends on: the configuration, the seed, and the fold's inputs (split,
-    labels, features as the model sees them), so that a checkpoint trained on anything else is
-    never resumed."""
+def run_key(
+    params: FusionParams,
+    table: pd.DataFrame,
+    X: np.ndarray,
+    seed: int,
+    *,
+    window: FusionWindow,
+    stores: Sequence[str | Path] = (),
+    code: str = "",
+) -> str:
+    """What a resumable run depends on, so that a checkpoint trained on anything else is never
+    resumed: the configuration, the seed, the code (the rule's digest of the modules its script
+    runs), the network's window, and the fold's inputs: split, labels, features as the model sees
+    them, and the signal and reference stores it reads (by name, size and modification time: a
+    rewritten store, e.g. after a preprocessing change, starts the run afresh)."""
     h = hashlib.sha256(json.dumps(asdict(params), sort_keys=True).encode())
-    h.update(str(seed).encode())
+    h.update(f"{seed}|{code}|{window.sfreq}|{window.samples}".encode())
     h.update(pd.util.hash_pandas_object(table[RUN_INPUT_COLUMNS], index=False).to_numpy().tobytes())
     h.update(np.ascontiguousarray(X, dtype=np.float32).tobytes())
+    for store in stores:
+        stat = Path(store).stat()
+        h.update(f"|{Path(store).name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     return h.hexdigest()[:16]
+
+
+def _require_scored_validation_seizure(metric, n_val: int) -> None:
+    """``fusion.checkpoint: fah`` scores with the epoch of the best validation sensitivity: fail
+    before training, not after it, where no validation seizure is scored (the sensitivity is
+    then undefined in every epoch and no such checkpoint is ever written)."""
+    if metric is None:
+        raise ValueError("fusion.checkpoint 'fah' needs the validation alarm context")
+    if not np.isfinite(metric(np.zeros(n_val))):
+        raise ValueError(
+            "fusion.checkpoint 'fah': no validation seizure is scored in this fold, so the "
+            "validation sensitivity is undefined in every epoch; use 'auroc'"
+        )
 
 
 def _clear_stale_run(out_dir: Path, key: str) -> None:
@@ -352,6 +394,7 @@ class FusionTrainer:
     reference_paths: dict[str, str] | None = None
     threads: int = 1
     device: str = "auto"
+    code: str = ""  # the rule's code digest: part of the run key (a code change never resumes)
     name: str = "fusion"
 
     def fit(self, split: pd.DataFrame, tables: dict, seed: int):
@@ -370,6 +413,7 @@ class FusionTrainer:
             device=self.device,
             alarm_context=self.alarm_context,
             reference_paths=self.reference_paths,
+            code=self.code,
         )
         return Fitted(model["checkpoint"], model["info"], preds, training=model["info"])
 
