@@ -62,6 +62,7 @@ rule aggregate_split:
         "../envs/pipeline.yaml"
     params:
         alpha=config["evaluation"]["alpha"],
+        interval=config["evaluation"]["interval"],
         n_boot=config["evaluation"]["n_boot"],
         seed=config["evaluation"]["seed"],
         code=script_code("aggregate_split"),

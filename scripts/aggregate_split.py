@@ -13,7 +13,7 @@ from preictal.io import atomic_path
 
 p = snakemake.params
 results = pd.concat(map(pd.read_csv, snakemake.input.folds), ignore_index=True)
-summary = summarise(results, alpha=p.alpha, n_boot=p.n_boot, seed=p.seed)
+summary = summarise(results, alpha=p.alpha, interval=p.interval, n_boot=p.n_boot, seed=p.seed)
 summary["excluded_input_files"] = len(pd.read_csv(snakemake.input.exclusions))
 with open(snakemake.input.verification) as f:  # the problems are listed in verification.md
     summary["dataset_problems"] = len(json.load(f)["problems"])

@@ -47,6 +47,14 @@ def test_the_configs_own_point_equals_the_fold_evaluation():
     # The random predictor at each point: p = 1 - exp(-FAH * SOP).
     expected = 1 - np.exp(-table.target_fah * table.sop_min * 60 / 3600)
     np.testing.assert_allclose(table.random_sensitivity, expected)
+    # ... and at the rate of the fold's chance test (the test FAH where it exceeds the target),
+    # which at the config's own point is the p_random of the fold evaluation.
+    rate = np.maximum(table.test_fah.fillna(0), table.target_fah)
+    np.testing.assert_allclose(
+        table.random_sensitivity_at_test_fah, 1 - np.exp(-rate * table.sop_min * 60 / 3600)
+    )
+    np.testing.assert_allclose(own.random_sensitivity_at_test_fah, ev.p_random)
+    assert (table.random_sensitivity_at_test_fah >= table.random_sensitivity).all()
 
 
 def test_thresholds_at_every_point_come_from_validation_only():

@@ -215,6 +215,14 @@ def test_seizure_prediction_characteristic_tables(done):
         targets
     )
     assert spc.random_sensitivity.between(0, 1).all() and spc.data_source.eq("synthetic").all()
+    # Pooled chance at each fold's test rate: seizure-weighted over the folds of the point.
+    folds_all = pd.read_csv(done / "results/tables/spc_within_folds.csv")
+    keys = ["model", "sop_min", "sph_sec", "target_fah"]
+    for row in spc.itertuples():
+        g = folds_all[(folds_all[keys] == [getattr(row, k) for k in keys]).all(axis=1)]
+        k = g.test_n_seizures_scored
+        expected = (g.random_sensitivity_at_test_fah * k).sum() / k.sum() if k.sum() else np.nan
+        assert row.random_sensitivity_at_test_fah == pytest.approx(expected, nan_ok=True)
     for key in ("postictal_min", "interictal_buffer_min", "lead_seizure_rule", "fah_denominator"):
         assert spc[key].eq(protocol[key]).all(), key
     assert spc.trained_sop_min.eq(protocol["sop_min"]).all()

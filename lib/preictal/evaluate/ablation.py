@@ -47,7 +47,7 @@ def alarm_ablation_table(
     params: EvalParams,
 ) -> pd.DataFrame:
     """``results/tables/alarm_ablation.csv``: per split, model, post-processing variant and FAH
-    target, the summary across folds (`preictal.evaluate.aggregate.summarise`, no bootstrap)."""
+    target, the summary across folds (`preictal.evaluate.aggregate.summarise`)."""
     # Every variant of ABLATION on each fold, without surrogates.
     no_surrogates = replace(params, n_surrogates=0)
     frames = []
@@ -89,7 +89,7 @@ def fold_rows(rows: pd.DataFrame, meta: Mapping) -> pd.DataFrame:
 
 def summarise_by(frames: Sequence[pd.DataFrame], column: str, params: EvalParams) -> pd.DataFrame:
     """Per split, model, value of ``column`` and FAH target: the summary across folds of
-    ``frames`` (`preictal.evaluate.aggregate.summarise`, no bootstrap, no window metrics)."""
+    ``frames`` (`preictal.evaluate.aggregate.summarise`, without window metrics)."""
     from preictal.evaluate.aggregate import summarise
 
     if not frames:
@@ -97,7 +97,7 @@ def summarise_by(frames: Sequence[pd.DataFrame], column: str, params: EvalParams
     rows = pd.concat(frames, ignore_index=True)
     out = []
     for (_, value), g in rows.groupby(["split", column], sort=False):
-        s = summarise(g, alpha=params.alpha, n_boot=0, seed=params.seed)
+        s = summarise(g, alpha=params.alpha, seed=params.seed)
         out.append(
             s.drop(columns=[c for c in s if c.startswith(("auroc", "auprc"))]).assign(
                 **{column: value}

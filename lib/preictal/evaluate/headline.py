@@ -114,8 +114,9 @@ def protocol_text(label_params: LabelParams, selection_fah: float) -> str:
         f"{lp.lead_min:g} min before the onset. Thresholds are tuned on validation for each FAH "
         "target and applied unchanged to test; the model is chosen on validation (highest mean "
         f"validation sensitivity at FAH {selection_fah:g}), never on test. Sensitivity's interval "
-        "is a bootstrap over folds; 'patients above chance' is the per-patient test against a "
-        "Poisson random predictor whose alarm rate is the larger of the test FAH and the target "
+        "is the 95 % interval of the mean over folds (evaluation.interval; Student-t by default); "
+        "'patients above chance' is the per-patient test against a Poisson random predictor "
+        "whose alarm rate is the larger of the test FAH and the target "
         "(Schelter et al. 2006), corrected for the operating points chosen on validation; "
         "'cohort p' tests all patients together."
     )

@@ -21,7 +21,13 @@ import pandas as pd
 from preictal.alarms.postprocess import AlarmParams
 from preictal.alarms.scoring import SECONDS_PER_HOUR
 from preictal.evaluate.chance import ledger_under, random_predictor_p
-from preictal.evaluate.fold import EvalParams, Rescorer, check_parts, trained_predictions
+from preictal.evaluate.fold import (
+    EvalParams,
+    Rescorer,
+    chance_rate,
+    check_parts,
+    trained_predictions,
+)
 from preictal.labels import LabelParams, protocol_columns
 
 
@@ -90,6 +96,11 @@ def fold_spc(
                     "test_interictal_hours": tester.scorer.interictal_sec / SECONDS_PER_HOUR,
                     "test_fah": counts["fah"],
                     "random_sensitivity": random_predictor_p(pick.target_fah, lp.sop_sec),
+                    # At the rate the fold's chance test uses: a test FAH above the target
+                    # (thresholds from other patients) raises the chance of a catch.
+                    "random_sensitivity_at_test_fah": random_predictor_p(
+                        chance_rate(counts["fah"], pick.target_fah), lp.sop_sec
+                    ),
                 }
             )
     return pd.DataFrame(rows)
@@ -157,6 +168,13 @@ def spc_tables(
                 "sensitivity_mean": float(g.test_sensitivity.mean()),
                 "pooled_fah": g.test_n_false_alarms.sum() / hours if hours else np.nan,
                 "random_sensitivity": float(g.random_sensitivity.iloc[0]),
+                # Seizures a random predictor at each fold's test rate would catch, of all scored.
+                "random_sensitivity_at_test_fah": (
+                    float((g.random_sensitivity_at_test_fah * g.test_n_seizures_scored).sum())
+                    / scored
+                    if scored
+                    else np.nan
+                ),
             }
         )
     characteristic = pd.DataFrame(pooled).assign(**meta_columns)

@@ -17,30 +17,49 @@ from preictal.models.fusion.sequence import (
     score_sequence,
 )
 
+GAP_SEC = 3600.0
+
 
 def timeline_table(seed: int = 0) -> pd.DataFrame:
-    """Two cases, two segments in one, windows every 5 s, parts in time order, rows shuffled."""
+    """Two cases, two segments in one, 10-s windows every 5 s, parts in time order, rows
+    shuffled. Two gaps inside a segment and part: chb01's second segment resumes 7 s late (one
+    step missing, the grid moved by 2 s), chb02's training part an hour late."""
     rows = []
     for case, segments in (("chb01", (0, 1)), ("chb02", (0,))):
         for seg in segments:
             n = 40
             end = 10.0 + 5.0 * np.arange(n) + 10_000 * seg
+            if (case, seg) == ("chb01", 1):
+                end[15:] += 7.0
+            if case == "chb02":
+                end[12:] += GAP_SEC
             part = np.where(np.arange(n) < 20, "train", np.where(np.arange(n) < 30, "val", "test"))
             rows.append(pd.DataFrame({"case": case, "segment": seg, "part": part, "end_sec": end}))
     table = pd.concat(rows, ignore_index=True)
     return table.sample(frac=1.0, random_state=seed).reset_index(drop=True)
 
 
+def slot_search(table: pd.DataFrame, i: int, n: int, step: float = 5.0) -> np.ndarray:
+    """Row ``i``'s history by a direct search: for each step back, the row of its case, segment
+    and part whose end lies nearest that time, if within half a step."""
+    row = table.loc[i]
+    same = table[
+        (table.case == row.case) & (table.segment == row.segment) & (table.part == row.part)
+    ]
+    out = []
+    for lag in range(n - 1, -1, -1):
+        distance = (same.end_sec - (row.end_sec - lag * step)).abs()
+        near = distance[distance <= step / 2]
+        out.append(near.idxmin() if len(near) else -1)
+    return np.array(out)
+
+
 def test_history_index_matches_a_direct_search():
     table = timeline_table()
     n = 6
     hist = history_index(table, n)
-    for i, row in table.iterrows():
-        same = table[
-            (table.case == row.case) & (table.segment == row.segment) & (table.part == row.part)
-        ]
-        earlier = same[same.end_sec <= row.end_sec].sort_values("end_sec").index.to_numpy()[-n:]
-        expected = np.r_[np.full(n - len(earlier), -1), earlier]
+    for i in table.index:
+        expected = slot_search(table, i, n)
         np.testing.assert_array_equal(hist[i], expected, err_msg=f"row {i}")
     # Never a later window, never another timeline or part; the window itself last.
     assert (hist[:, -1] == np.arange(len(table))).all()
@@ -49,6 +68,17 @@ def test_history_index_matches_a_direct_search():
     for col in ("case", "segment", "part"):
         values = table[col].to_numpy()
         assert (values[h] == values[:, None]).all()
+    # After the hour's gap, a window's history holds only itself; after the 7-s gap, the step
+    # that fell into it is absent and the steps before it are the windows before the gap.
+    end = table.end_sec.to_numpy()
+    after_hour = np.flatnonzero((table.case == "chb02") & (end == 10 + 5 * 12 + GAP_SEC))
+    assert (hist[after_hour[0], :-1] == -1).all()
+    after_7s = hist[np.flatnonzero((table.case == "chb01") & (end == 10_097.0))[0]]
+    assert after_7s[-3] == -1  # 10 087 s: nothing ended within 2.5 s of it
+    assert list(end[after_7s[[-4, -2, -1]]]) == [10_080.0, 10_092.0, 10_097.0]
+    # Every history covers at most its n - 1 steps of time (half a step of slack).
+    span = end[:, None] - end[h]
+    assert span.max() <= 5.0 * (n - 1) + 2.5
 
 
 def test_history_index_rejects_two_windows_ending_together():

@@ -7,8 +7,8 @@ are computed for the windows the histories need; then a small GRU reads, for eve
 embeddings of the ``windows - 1`` windows before it and its own, oldest first, and its last state
 gives the window's logit. A history stays on the window's timeline (case and recording segment)
 and in its part of the split (training, validation, test), so it never reads a later window nor
-another part's; where a timeline holds fewer earlier windows, the missing steps are zeros marked
-absent. Each step also says whether its window is bad (artefact), since bad windows are scored but
+another part's, and each step is a window step back in time: where no window ended there (the
+start of a timeline, a gap between files), the step is zeros marked absent. Each step also says whether its window is bad (artefact), since bad windows are scored but
 never trained on.
 
 Trained on the same training windows as FusionNet (preictal ones and the subsampled interictal
@@ -46,22 +46,36 @@ class SequenceParams:
 
 
 def history_index(table: pd.DataFrame, n: int) -> np.ndarray:
-    """``[len(table), n]`` row positions of each window's history: the ``n - 1`` windows before it
-    on its timeline (``case`` and ``segment``) and in its ``part``, then the window itself, oldest
-    first; -1 where the timeline has fewer earlier windows. Rows may come in any order."""
+    """``[len(table), n]`` row positions of each window's history, oldest first: at step ``k`` the
+    window of its timeline (``case`` and ``segment``) and ``part`` that ended ``n - 1 - k`` window
+    steps before it (the nearest within half a step), the window itself last; -1 where no window
+    ended there. So a history covers the same minutes whatever the recording holds: a gap of a few
+    seconds between files leaves a step or two absent, one of an hour all of them, and a window
+    before a gap never poses as a recent one. The step is the table's own (the median spacing of
+    consecutive window ends). Rows may come in any order."""
     group = pd.MultiIndex.from_frame(table[["case", "segment", "part"]].astype(str)).factorize()[0]
     end = table.end_sec.to_numpy(float)
     order = np.lexsort((end, group))
-    g_sorted = group[order]
-    if np.any((g_sorted[1:] == g_sorted[:-1]) & (np.diff(end[order]) <= 0)):
+    g_sorted, end_sorted = group[order], end[order]
+    same_group = g_sorted[1:] == g_sorted[:-1]
+    if np.any(same_group & (np.diff(end_sorted) <= 0)):
         raise ValueError("history_index: two windows of one timeline end at the same time")
-    first = np.r_[0, np.flatnonzero(np.diff(g_sorted)) + 1]
-    pos = np.arange(len(order)) - np.repeat(first, np.diff(np.r_[first, len(order)]))
+    step = float(np.median(np.diff(end_sorted)[same_group])) if same_group.any() else 1.0
     out = np.full((len(table), n), -1, dtype=np.int64)
-    for k in range(n):
-        lag = n - 1 - k
-        ok = np.flatnonzero(pos >= lag)
-        out[order[ok], k] = order[ok - lag]
+    out[:, -1] = np.arange(len(table))
+    bounds = np.r_[0, np.flatnonzero(~same_group) + 1, len(order)]
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        rows, ends = order[lo:hi], end_sorted[lo:hi]
+        for lag in range(1, min(n, hi - lo)):
+            target = ends - lag * step
+            later = np.clip(np.searchsorted(ends, target), 0, len(ends) - 1)
+            earlier = np.maximum(later - 1, 0)
+            pick = np.where(
+                np.abs(ends[later] - target) <= np.abs(ends[earlier] - target), later, earlier
+            )
+            # Within half a step; and strictly earlier (a later window is never read).
+            found = (np.abs(ends[pick] - target) <= step / 2) & (ends[pick] < ends)
+            out[rows[found], n - 1 - lag] = rows[pick[found]]
     return out
 
 
