@@ -96,6 +96,7 @@ rule alarm_ablation:
         labels=config["labels"],
         alarms=config["alarms"],
         evaluation=FOLD_EVALUATION,
+        selection_fah=config["evaluation"]["selection_fah"],
         code=script_code("alarm_ablation"),
     script:
         "../scripts/alarm_ablation.py"

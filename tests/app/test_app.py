@@ -107,8 +107,11 @@ def test_selection_banner_and_alarm_count(app, results):
 def test_threshold_slider_and_presets(app, results):
     app.selectbox(key="model").select("logreg").run()
     app.toggle(key="refr").set_value(False).run()  # the tiny test part is one 20-min file
+    # Hysteresis makes the count non-monotone in the threshold: a lower one re-arms later.
+    evaluated_hysteresis = app.toggle(key="hyst").value
+    app.toggle(key="hyst").set_value(False).run()
     run, case, part = selection(app)
-    params = replace(Results(results).alarm_params(run), refractory_min=0.0)
+    params = replace(Results(results).alarm_params(run), refractory_min=0.0, hysteresis=None)
     stops = [float(x) for x in Results(results).candidate_thresholds(run)]  # the slider's stops
     assert len(app.select_slider(key="threshold").options) == len(stops)
     counts = []
@@ -125,6 +128,7 @@ def test_threshold_slider_and_presets(app, results):
     # A preset jumps to the tuned threshold; with the evaluation's post-processing the whole test
     # part then shows the evaluation's numbers.
     app.toggle(key="refr").set_value(True).run()
+    app.toggle(key="hyst").set_value(evaluated_hysteresis).run()
     points = Results(results).operating_points(run).set_index("target_fah")
     app.button(key="preset_0.5").click().run()
     assert app.session_state["threshold"] == points.loc[0.5, "threshold"]
@@ -235,24 +239,28 @@ def test_app_in_headless_chromium(results, tmp_path):
         "run npm ci --prefix tests/browser"
     )
     before = snapshot(results)
+    r = Results(results)
+    first = r.runs()[0]  # the app's default selection: first split, fold and model
+    # Off for the check, as in test_threshold_slider_and_presets: hysteresis makes the count
+    # non-monotone in the threshold.
+    hysteresis_on = r.alarm_params(first).hysteresis is not None
+    toggles = ["Refractory period"] + ["Hysteresis"] * hysteresis_on
     # Started the documented way, from another folder: the launcher's own settings, no config.
     with serving([str(LAUNCHER), "--server.fileWatcherType", "none"], tmp_path, results) as port:
         assert listening_addresses(port) == {"0100007F"}
         proc = subprocess.run(
             ["node", str(BROWSER / "check_app.js"), f"http://127.0.0.1:{port}", "40",
-             str(tmp_path), "Refractory period"],
+             str(tmp_path), *toggles],
             capture_output=True, text=True, timeout=600,
         )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["offHost"] == [] and out["errors"] == []
     assert snapshot(results) == before  # the app wrote nothing under results/
-    r = Results(results)
-    first = r.runs()[0]  # the app's default selection: first split, fold and model
     preds = r.predictions(first)
     case = sorted({(c, p) for c, p in zip(preds.case, preds.part, strict=True)},
                   key=lambda cp: (cp[1] != "test", cp[0]))[0]  # fmt: skip
-    params = replace(r.alarm_params(first), refractory_min=0.0)  # the toggle it clicked
+    params = replace(r.alarm_params(first), refractory_min=0.0, hysteresis=None)  # its toggles
     for state in ("before", "after"):
         t = float(out[state]["threshold"])
         want = expected(results, first, case[0], case[1], t, params)["n_alarms"]

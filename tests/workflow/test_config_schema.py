@@ -50,6 +50,9 @@ CONFIG_DIFFERS_FROM_SCHEMA = {
     "comparisons.losses": "the committed config lists example variants; by default there are none",
     "comparisons.sweep": "the committed config lists example variants; by default there are none",
     "comparisons.ablation": "the committed config lists the six branch/input variants; by default none",
+    "alarms.persistence_k": "the committed config runs the alarm ablation's variant chosen on "
+    "validation (docs/EVALUATION.md); the building blocks default to off",
+    "alarms.hysteresis": "as alarms.persistence_k",
 }
 
 

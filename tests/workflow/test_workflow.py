@@ -474,7 +474,7 @@ def test_rerun_scope(done, tmp_path):
             {"train_baseline", "window_auroc", "all"} | EVALUATION,
         ),
         # An alarm or evaluation setting reruns tuning, evaluation, aggregation and report only.
-        ({"alarms": {"persistence_k": 3}}, {"all"} | EVALUATION),
+        ({"alarms": {"persistence_k": 2}}, {"all"} | EVALUATION),
         ({"alarms": {"refractory_min": 10}}, {"all"} | EVALUATION),
         ({"evaluation": {"fah_targets": [0.2, 0.5, 1.0]}}, {"all"} | EVALUATION),
         # The bootstrap is read only when folds are aggregated: no fold is evaluated again.

@@ -45,9 +45,13 @@ def alarm_ablation_table(
     label_params: LabelParams,
     alarm_params: AlarmParams,
     params: EvalParams,
+    selection_fah: float,
 ) -> pd.DataFrame:
     """``results/tables/alarm_ablation.csv``: per split, model, post-processing variant and FAH
-    target, the summary across folds (`preictal.evaluate.aggregate.summarise`)."""
+    target, the summary across folds (`preictal.evaluate.aggregate.summarise`) with the mean
+    validation sensitivity and FAH, each variant's rank on validation (``val_rank``) and the
+    variant chosen on validation at ``selection_fah`` (``chosen_on_validation``,
+    `validation_choice`)."""
     # Every variant of ABLATION on each fold, without surrogates.
     no_surrogates = replace(params, n_surrogates=0)
     frames = []
@@ -70,7 +74,56 @@ def alarm_ablation_table(
             ignore_index=True,
         )
         frames.append(fold_rows(rows, meta))
-    return summarise_by(frames, "variant", params)
+    table = rank_on_validation(summarise_by(frames, "variant", params))
+    if table.empty:
+        return table
+    chosen = validation_choice(table, selection_fah)
+    return table.assign(chosen_on_validation=table.variant == chosen)
+
+
+def rank_on_validation(table: pd.DataFrame) -> pd.DataFrame:
+    """``val_rank`` per split, model and target: 1 for the variant with the highest mean
+    validation sensitivity, ties broken by the lower validation FAH, then by ABLATION's order
+    (the simpler variant first). Test columns play no part."""
+    if table.empty:
+        return table
+    order = table.variant.map({name: i for i, name in enumerate(ABLATION)})
+    ranked = table.assign(_order=order).sort_values(
+        ["val_sensitivity_mean", "val_fah_mean", "_order"],
+        ascending=[False, True, True],
+        na_position="last",
+    )
+    ranks = ranked.groupby(["split", "model", "target_fah"], sort=False).cumcount() + 1
+    return table.assign(val_rank=ranks.reindex(table.index).astype(int))
+
+
+def validation_choice(table: pd.DataFrame, selection_fah: float) -> str | None:
+    """The post-processing variant with the highest validation sensitivity at ``selection_fah``,
+    averaged over every split and model of the ablation table (ties: the lower mean validation
+    FAH, then ABLATION's order, as ``rank_on_validation``); the rule the `alarms` default follows
+    (docs/EVALUATION.md). None without a validation sensitivity."""
+    at = table[np.isclose(table.target_fah, selection_fah)]
+    means = at.groupby("variant")[["val_sensitivity_mean", "val_fah_mean"]].mean()
+    means = means.dropna(subset=["val_sensitivity_mean"])
+    if means.empty:
+        return None
+    order = {name: i for i, name in enumerate(ABLATION)}
+    return min(
+        means.index,
+        key=lambda name: (
+            -means.val_sensitivity_mean[name],
+            means.val_fah_mean[name],
+            order.get(name, len(order)),
+        ),
+    )
+
+
+def configured_variant(alarm_params: AlarmParams) -> str | None:
+    """The ABLATION variant whose switches ``alarm_params`` has (None if it has none of them)."""
+    for name, switches in ABLATION.items():
+        if all(getattr(alarm_params, key) == value for key, value in switches.items()):
+            return name
+    return None
 
 
 def fold_rows(rows: pd.DataFrame, meta: Mapping) -> pd.DataFrame:
@@ -87,6 +140,16 @@ def fold_rows(rows: pd.DataFrame, meta: Mapping) -> pd.DataFrame:
     )
 
 
+def validation_means(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per model and target: the mean over trained folds of the validation sensitivity and FAH at
+    the tuned threshold (NaN where the rows have none, as the oracle's)."""
+    trained = rows[rows.skipped.isna() | (rows.skipped == "")]
+    cols = {"val_sensitivity": "val_sensitivity_mean", "val_fah": "val_fah_mean"}
+    trained = trained.reindex(columns=["model", "target_fah", *cols])
+    means = trained.groupby(["model", "target_fah"], as_index=False)[list(cols)].mean()
+    return means.rename(columns=cols)
+
+
 def summarise_by(frames: Sequence[pd.DataFrame], column: str, params: EvalParams) -> pd.DataFrame:
     """Per split, model, value of ``column`` and FAH target: the summary across folds of
     ``frames`` (`preictal.evaluate.aggregate.summarise`, without window metrics)."""
@@ -98,11 +161,9 @@ def summarise_by(frames: Sequence[pd.DataFrame], column: str, params: EvalParams
     out = []
     for (_, value), g in rows.groupby(["split", column], sort=False):
         s = summarise(g, alpha=params.alpha, seed=params.seed)
-        out.append(
-            s.drop(columns=[c for c in s if c.startswith(("auroc", "auprc"))]).assign(
-                **{column: value}
-            )
-        )
+        s = s.drop(columns=[c for c in s if c.startswith(("auroc", "auprc"))])
+        s = s.merge(validation_means(g), on=["model", "target_fah"], how="left")
+        out.append(s.assign(**{column: value}))
     table = pd.concat(out, ignore_index=True)
     first = ["split", "model", column, "target_fah"]
     return table[first + [c for c in table if c not in first]]
