@@ -159,7 +159,14 @@ FIGURE_FAH = config["report"]["figures_fah"]
 # What one fold's evaluation reads of `evaluation` (the summary's bootstrap is not among them).
 FOLD_EVALUATION = {
     key: config["evaluation"][key]
-    for key in ("fah_targets", "alpha", "n_surrogates", "seed", "n_thresholds")
+    for key in (
+        "fah_targets",
+        "alpha",
+        "n_surrogates",
+        "seed",
+        "n_thresholds",
+        "tie_break",
+    )
 }
 try:
     check_config(config)

@@ -167,7 +167,8 @@ rule spc:
         labels=config["labels"],
         alarms=config["alarms"],
         evaluation={
-            key: config["evaluation"][key] for key in ("fah_targets", "n_thresholds")
+            key: config["evaluation"][key]
+            for key in ("fah_targets", "n_thresholds", "tie_break")
         },
         spc=config["evaluation"]["spc"],
         data_source=DATA_SOURCE,

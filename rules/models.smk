@@ -148,6 +148,7 @@ rule compare_variants:
         folds=lambda wc: comparison_folds(),
         cases=CASES,
         fah_target=config["evaluation"]["selection_fah"],
+        tie_break=config["evaluation"]["tie_break"],
         labels=config["labels"],
         alarms=config["alarms"],
         test=lambda wc: "chosen" if wc.table in CHOSEN_ONLY_TABLES else "all",

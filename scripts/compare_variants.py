@@ -17,6 +17,7 @@ table = comparison_table(
     label_params=LabelParams(**p.labels),
     alarm_params=AlarmParams(**p.alarms),
     fah_target=p.fah_target,
+    tie_break=p.tie_break,
     test=p.test,
     data_source=p.data_source.get("kind", ""),
 )

@@ -508,21 +508,32 @@ def by_hand_curve():
     )
 
 
-def test_tune_thresholds_picks():
-    picks = tune_thresholds(by_hand_curve(), targets=(0.1, 0.2, 0.5, 1.0, 5.0)).set_index(
-        "target_fah"
-    )
+@pytest.mark.parametrize("tie_break", ["lowest", "highest"])
+def test_tune_thresholds_picks(tie_break):
+    picks = tune_thresholds(
+        by_hand_curve(), targets=(0.1, 0.2, 0.5, 1.0, 5.0), tie_break=tie_break
+    ).set_index("target_fah")
     # 0.1: only 0.6 and 0.7 meet it, neither catches anything: the lowest (0.6), flagged.
     assert picks.loc[0.1, "threshold"] == 0.6 and picks.loc[0.1, "flag"] != ""
-    # 0.2: 0.5, 0.6, 0.7 meet it; best sensitivity 0.5 at 0.5.
+    # 0.2: 0.5, 0.6, 0.7 meet it; best sensitivity 0.5 at 0.5 alone.
     assert picks.loc[0.2, "threshold"] == 0.5 and picks.loc[0.2, "sensitivity"] == 0.5
-    # 0.5: 0.3 .. 0.7 meet it; 0.75 at both 0.3 and 0.4: the tie goes to the higher, 0.4.
-    assert picks.loc[0.5, "threshold"] == 0.4 and picks.loc[0.5, "fah"] == 0.3
-    # 1.0: 0.2 .. 0.7; 0.75 at 0.2, 0.3, 0.4 -> 0.4.
-    assert picks.loc[1.0, "threshold"] == 0.4
-    # 5.0: everything; 1.0 at 0.1.
+    if tie_break == "lowest":
+        # 0.5: 0.3 .. 0.7 meet it; 0.75 at both 0.3 and 0.4: the lower, 0.3 (FAH 0.45).
+        assert picks.loc[0.5, "threshold"] == 0.3 and picks.loc[0.5, "fah"] == 0.45
+        # 1.0: 0.2 .. 0.7; 0.75 at 0.2, 0.3, 0.4 -> 0.2.
+        assert picks.loc[1.0, "threshold"] == 0.2
+    else:
+        # The tie goes to the higher: 0.4 (FAH 0.3) at both targets.
+        assert picks.loc[0.5, "threshold"] == 0.4 and picks.loc[0.5, "fah"] == 0.3
+        assert picks.loc[1.0, "threshold"] == 0.4
+    # 5.0: everything; 1.0 at 0.1 alone.
     assert picks.loc[5.0, "threshold"] == 0.1 and picks.loc[5.0, "n_alarms"] == 60
     assert (picks.loc[[0.2, 0.5, 1.0, 5.0], "flag"] == "").all()
+
+
+def test_tune_thresholds_refuses_an_unknown_tie_break():
+    with pytest.raises(ValueError, match="tie_break"):
+        tune_thresholds(by_hand_curve(), targets=(0.5,), tie_break="middle")
 
 
 def test_tune_thresholds_without_seizures_or_interictal_time():

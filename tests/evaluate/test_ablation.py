@@ -16,12 +16,10 @@ from preictal.evaluate.ablation import (
     configured_variant,
     validation_choice,
 )
-from preictal.evaluate.fold import EvalParams, evaluate_fold
+from preictal.evaluate.fold import evaluate_fold
 from preictal.io import write_parquet
-from tests.evaluate.test_fold import FAH_TARGETS, LP, fold
-
-PARAMS = EvalParams(FAH_TARGETS, n_surrogates=0)
-KW = {"label_params": LP, "alarm_params": PLAIN_ALARMS, "params": PARAMS}
+from tests.evaluate.test_fold import FAH_TARGETS, fold
+from tests.evaluate.test_transfer import KW  # plain alarms, no surrogates
 
 
 def _ablation(tmp_path, folds) -> pd.DataFrame:

@@ -3,14 +3,20 @@ thresholds tuned on validation."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
 from preictal.alarms.postprocess import PLAIN_ALARMS
+from preictal.alarms.tuning import TIE_BREAKS
 from preictal.evaluate.fold import EvalParams, evaluate_fold
 from preictal.evaluate.transfer import (
     ORACLE,
+    OTHER_PATIENT,
+    TEST,
     VALIDATION,
+    one_patient,
     oracle_operating_points,
     threshold_transfer_table,
 )
@@ -87,3 +93,52 @@ def test_threshold_transfer_table_summarises_both_tunings(tmp_path):
         mine = table[table.tuned_on == name].sort_values("target_fah")
         np.testing.assert_array_equal(mine.pooled_n_caught, caught)
         assert (mine.data_source == "synthetic").all()
+
+
+def test_validation_patient_pairs_read_no_test_window_and_score_like_a_fold(tmp_path):
+    """Loso rows tuned on one validation patient and scored on the other: one per ordered pair
+    and tie-break, as ``evaluate_fold`` scores the relabelled pair; test scores replaced by noise
+    change the validation and oracle rows only."""
+    preds, seizures, files = fold(3, val_case="chb02", test_case="chb03", skill=0.6)
+    other, other_seizures, other_files = fold(4, val_case="chb02", test_case="chb03", skill=0.6)
+    second = _renamed(other[other.part == "val"], "chb05")
+    preds = pd.concat([preds, second], ignore_index=True)
+    seizures = pd.concat(
+        [seizures, _renamed(other_seizures[other_seizures.case == "chb02"], "chb05")]
+    )
+    files = pd.concat([files, _renamed(other_files[other_files.case == "chb02"], "chb05")])
+    seizures, files = seizures.reset_index(drop=True), files.reset_index(drop=True)
+
+    def table_of(predictions):
+        path = tmp_path / "fold.parquet"
+        meta = {"split": "loso", "fold": "chb03", "model": "m", "skipped": None}
+        write_parquet(path, predictions, metadata={**meta, "data_source": {"kind": "s"}})
+        return threshold_transfer_table([str(path)], seizures, files, patients={}, **KW)
+
+    table = table_of(preds)
+    pairs = table[table.scored_on == OTHER_PATIENT]
+    assert set(pairs.tuned_on) == {one_patient(t) for t in TIE_BREAKS}
+    assert (pairs.n_folds == 2).all()  # chb02 -> chb05 and chb05 -> chb02
+    assert set(table.scored_on[table.tuned_on.isin([VALIDATION, ORACLE])]) == {TEST}
+    for tie_break in TIE_BREAKS:
+        caught = 0
+        for tune_on, score_on in (("chb02", "chb05"), ("chb05", "chb02")):
+            pair = preds[preds.case.isin([tune_on, score_on])].copy()
+            pair["part"] = np.where(pair.case == tune_on, "val", "test")
+            params = replace(PARAMS, tie_break=tie_break)
+            kw = {**KW, "params": params}
+            points = evaluate_fold(pair, seizures, files, split="loso", patients={}, **kw)
+            caught = caught + points.operating_points.test_n_caught.to_numpy()
+        mine = pairs[pairs.tuned_on == one_patient(tie_break)].sort_values("target_fah")
+        np.testing.assert_array_equal(mine.pooled_n_caught, caught)
+
+    noisy = preds.copy()
+    test = noisy.part == "test"
+    noisy.loc[test, "score"] = np.random.default_rng(5).random(int(test.sum()))
+    again = table_of(noisy)
+    same = again.scored_on == OTHER_PATIENT
+    pd.testing.assert_frame_equal(
+        again[same].reset_index(drop=True),
+        table[table.scored_on == OTHER_PATIENT].reset_index(drop=True),
+    )
+    assert not again[~same].pooled_n_caught.equals(table[~same].pooled_n_caught)

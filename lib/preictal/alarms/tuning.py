@@ -3,10 +3,13 @@ threshold picked per false-alarm target.
 
 The curve is computed on one part (normally ``val``) with :class:`PartEvaluator`, which smooths
 once and then costs a few array operations per threshold. A pick is the threshold with the highest
-validation sensitivity among those whose validation FAH is at most the target; ties go to the
-highest threshold (fewest alarms for the same sensitivity). Where no threshold meeting the target
-catches anything, the lowest one meeting it is taken (the most alarms the budget allows) and the
-pick is flagged.
+validation sensitivity among those whose validation FAH is at most the target. Seizures are few,
+so many thresholds tie on it; ``tie_break`` says which of them: ``lowest`` (the default: it spends
+the false-alarm budget, which a threshold carried to another patient needs) or ``highest`` (fewest
+validation alarms for the same sensitivity; the rule until 2026-12-06). docs/EVALUATION.md
+("Which of equal thresholds") has the nested validation that chose the default. Where no
+threshold meeting the target catches anything, the lowest one meeting it is taken (the most
+alarms the budget allows) and the pick is flagged.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ CURVE_COLUMNS = [
 FLAG_NO_SENSITIVITY = "no threshold meeting the target catches a seizure"
 FLAG_NO_SEIZURES = "no scored seizure in this part"
 FLAG_TARGET_UNMET = "no threshold meets the target (no interictal time?)"
+TIE_BREAKS = ("lowest", "highest")
 
 
 def candidate_thresholds(smoothed: np.ndarray, good: np.ndarray, n: int = 200) -> np.ndarray:
@@ -86,9 +90,14 @@ def curve_of(
     return pd.DataFrame(rows, columns=CURVE_COLUMNS)
 
 
-def tune_thresholds(val_curve: pd.DataFrame, targets: Sequence[float]) -> pd.DataFrame:
+def tune_thresholds(
+    val_curve: pd.DataFrame, targets: Sequence[float], tie_break: str = "lowest"
+) -> pd.DataFrame:
     """One row per FAH target: the picked threshold, its validation fah, sensitivity,
-    time_in_warning and n_alarms, and ``flag`` (empty for a regular pick, else why not)."""
+    time_in_warning and n_alarms, and ``flag`` (empty for a regular pick, else why not);
+    ``tie_break`` (``TIE_BREAKS``) picks among thresholds of equal validation sensitivity."""
+    if tie_break not in TIE_BREAKS:
+        raise ValueError(f"evaluation.tie_break: one of {TIE_BREAKS}, not {tie_break!r}")
     rows = []
     for target in targets:
         meets = val_curve[val_curve.fah <= target]
@@ -99,7 +108,8 @@ def tune_thresholds(val_curve: pd.DataFrame, targets: Sequence[float]) -> pd.Dat
             flag = FLAG_NO_SEIZURES if meets.sensitivity.isna().all() else FLAG_NO_SENSITIVITY
         else:
             best = meets[meets.sensitivity == meets.sensitivity.max()]
-            pick, flag = best.loc[best.threshold.idxmax()], ""
+            at = best.threshold.idxmin() if tie_break == "lowest" else best.threshold.idxmax()
+            pick, flag = best.loc[at], ""
         rows.append(
             {
                 "target_fah": float(target),

@@ -34,8 +34,10 @@ def score_variant(
     label_params: LabelParams,
     alarm_params: AlarmParams,
     fah_target: float,
+    tie_break: str = "lowest",
 ) -> dict:
-    """``val_*`` and ``test_*`` numbers (``PART_COLUMNS``) of one variant on one fold."""
+    """``val_*`` and ``test_*`` numbers (``PART_COLUMNS``) of one variant on one fold, at the
+    threshold tuned on validation for ``fah_target`` (``tie_break`` as the evaluation's)."""
     row: dict = {}
     val, test = preds[preds.part == "val"], preds[preds.part == "test"]
     for part, p in (("val", val), ("test", test)):
@@ -45,7 +47,7 @@ def score_variant(
         )
     # The validation sweep already holds the counts at the picked threshold.
     curve = threshold_curve(val, seizures, files, label_params, alarm_params)
-    threshold = float(tune_thresholds(curve, [fah_target]).threshold.iloc[0])
+    threshold = float(tune_thresholds(curve, [fah_target], tie_break).threshold.iloc[0])
     picked = curve[curve.threshold == threshold].iloc[0]
     tested = PartEvaluator(test, seizures, files, label_params, alarm_params).counts(threshold)
     for part, counts in (("val", picked), ("test", tested)):
@@ -77,6 +79,7 @@ def comparison_table(
     label_params: LabelParams,
     alarm_params: AlarmParams,
     fah_target: float,
+    tie_break: str = "lowest",
     test: str = "all",
     data_source: str = "",
 ) -> pd.DataFrame:
@@ -91,7 +94,9 @@ def comparison_table(
         if preds.empty:  # a skipped fold: nothing to score
             rows.append({"variant": variant, "fold": fold})
             continue
-        scores = score_variant(preds, seizures, files, label_params, alarm_params, fah_target)
+        scores = score_variant(
+            preds, seizures, files, label_params, alarm_params, fah_target, tie_break
+        )
         rows.append({"variant": variant, "fold": fold, **scores})
     table = pd.DataFrame(rows)
     for part in ("val", "test"):

@@ -17,7 +17,13 @@ import pandas as pd
 
 from preictal.alarms.postprocess import AlarmParams
 from preictal.alarms.scoring import PartEvaluator
-from preictal.alarms.tuning import candidate_thresholds, curve_of, threshold_curve, tune_thresholds
+from preictal.alarms.tuning import (
+    TIE_BREAKS,
+    candidate_thresholds,
+    curve_of,
+    threshold_curve,
+    tune_thresholds,
+)
 from preictal.evaluate.calibration import calibration_report
 from preictal.evaluate.chance import (
     improvement_over_chance,
@@ -40,9 +46,12 @@ class EvalParams:
     n_surrogates: int = 99  # seizure-time surrogates per fold (0 = off); p floor 1/(n + 1)
     seed: int = 0  # of the surrogates
     n_thresholds: int = 200  # candidate thresholds of the validation sweep
+    tie_break: str = "lowest"  # among thresholds of equal validation sensitivity (TIE_BREAKS)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fah_targets", tuple(float(t) for t in self.fah_targets))
+        if self.tie_break not in TIE_BREAKS:
+            raise ValueError(f"evaluation.tie_break: one of {TIE_BREAKS}, not {self.tie_break!r}")
 
 
 class LeakageError(AssertionError):
@@ -177,7 +186,7 @@ def evaluate_fold(
     curve = threshold_curve(
         val, seizures, files, lp, alarm_params, n_thresholds=params.n_thresholds
     )
-    picks = tune_thresholds(curve, params.fah_targets)
+    picks = tune_thresholds(curve, params.fah_targets, params.tie_break)
     tester = PartEvaluator(test, seizures, files, lp, alarm_params)
     rows, seizure_tables, alarm_tables = score_operating_points(
         tester, test, picks, sop_sec=lp.sop_sec, params=params, d=d
@@ -242,6 +251,7 @@ class Rescorer:
         self.val_alarms = [self.val_part.detector.alarms(t) for t in self.thresholds]
         self.test_part = PartEvaluator(test, seizures, files, label_params, alarm_params)
         self.targets = params.fah_targets
+        self.tie_break = params.tie_break
 
     def retune(
         self, ledger: pd.DataFrame, label_params: LabelParams
@@ -249,7 +259,8 @@ class Rescorer:
         """Thresholds tuned on validation against ``ledger`` under ``label_params`` (one row per
         FAH target, as ``tune_thresholds``), and the test part scored against the same."""
         val_part = self.val_part.with_seizures(ledger, label_params)
-        picks = tune_thresholds(curve_of(val_part, self.thresholds, self.val_alarms), self.targets)
+        curve = curve_of(val_part, self.thresholds, self.val_alarms)
+        picks = tune_thresholds(curve, self.targets, self.tie_break)
         return picks, self.test_part.with_seizures(ledger, label_params)
 
 
