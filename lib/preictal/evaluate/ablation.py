@@ -81,41 +81,39 @@ def alarm_ablation_table(
     return table.assign(chosen_on_validation=table.variant == chosen)
 
 
+def by_validation(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (with ``variant``, ``val_sensitivity_mean``, ``val_fah_mean``) best first on
+    validation: the highest sensitivity, then the lower FAH, then ABLATION's order (the simpler
+    variant first). Test columns play no part."""
+    order = frame.variant.map({name: i for i, name in enumerate(ABLATION)})
+    return (
+        frame.assign(_order=order)
+        .sort_values(
+            ["val_sensitivity_mean", "val_fah_mean", "_order"],
+            ascending=[False, True, True],
+            na_position="last",
+        )
+        .drop(columns="_order")
+    )
+
+
 def rank_on_validation(table: pd.DataFrame) -> pd.DataFrame:
-    """``val_rank`` per split, model and target: 1 for the variant with the highest mean
-    validation sensitivity, ties broken by the lower validation FAH, then by ABLATION's order
-    (the simpler variant first). Test columns play no part."""
+    """``val_rank`` per split, model and target: 1 for the best variant (``by_validation``)."""
     if table.empty:
         return table
-    order = table.variant.map({name: i for i, name in enumerate(ABLATION)})
-    ranked = table.assign(_order=order).sort_values(
-        ["val_sensitivity_mean", "val_fah_mean", "_order"],
-        ascending=[False, True, True],
-        na_position="last",
-    )
+    ranked = by_validation(table)
     ranks = ranked.groupby(["split", "model", "target_fah"], sort=False).cumcount() + 1
     return table.assign(val_rank=ranks.reindex(table.index).astype(int))
 
 
 def validation_choice(table: pd.DataFrame, selection_fah: float) -> str | None:
-    """The post-processing variant with the highest validation sensitivity at ``selection_fah``,
-    averaged over every split and model of the ablation table (ties: the lower mean validation
-    FAH, then ABLATION's order, as ``rank_on_validation``); the rule the `alarms` default follows
-    (docs/EVALUATION.md). None without a validation sensitivity."""
+    """The best variant (``by_validation``) at ``selection_fah`` of the means over every split and
+    model of the ablation table: the rule the `alarms` default follows (docs/EVALUATION.md). None
+    without a validation sensitivity."""
     at = table[np.isclose(table.target_fah, selection_fah)]
-    means = at.groupby("variant")[["val_sensitivity_mean", "val_fah_mean"]].mean()
+    means = at.groupby("variant", as_index=False)[["val_sensitivity_mean", "val_fah_mean"]].mean()
     means = means.dropna(subset=["val_sensitivity_mean"])
-    if means.empty:
-        return None
-    order = {name: i for i, name in enumerate(ABLATION)}
-    return min(
-        means.index,
-        key=lambda name: (
-            -means.val_sensitivity_mean[name],
-            means.val_fah_mean[name],
-            order.get(name, len(order)),
-        ),
-    )
+    return None if means.empty else str(by_validation(means).variant.iloc[0])
 
 
 def configured_variant(alarm_params: AlarmParams) -> str | None:
