@@ -29,7 +29,6 @@ from preictal.chbmit.download import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED_CHBMIT = REPO.parent / "shared" / "chbmit"
 PREFIX = "/files/chbmit/1.0.0/"
 LOGGER = "preictal.chbmit.download"
 
@@ -236,15 +235,14 @@ def test_parse_sha256sums_formats_and_rejects_unsafe_paths() -> None:
         parse_sha256sums(f"{a} RECORDS\n{c} RECORDS\n")
 
 
-@pytest.mark.skipif(not SHARED_CHBMIT.is_dir(), reason="no ../shared/chbmit metadata here")
-def test_parse_real_physionet_sha256sums() -> None:
-    checksums = parse_sha256sums((SHARED_CHBMIT / "SHA256SUMS.txt").read_text())
+def test_parse_real_physionet_sha256sums(chbmit_meta: Path) -> None:
+    checksums = parse_sha256sums((chbmit_meta / "SHA256SUMS.txt").read_text())
     by_case = dl.files_by_case(checksums)
     assert list(by_case) == [f"chb{i:02d}" for i in range(1, 25)]
     assert sum(rel.endswith(".edf") for rel in checksums) == 686
     assert "chb02/chb02_16+.edf" in checksums and "chb17/chb17a_03.edf" in by_case["chb17"]
     for name in ("RECORDS", "RECORDS-WITH-SEIZURES", "SUBJECT-INFO", "ANNOTATORS"):
-        expected = hashlib.sha256((SHARED_CHBMIT / name).read_bytes()).hexdigest()
+        expected = hashlib.sha256((chbmit_meta / name).read_bytes()).hexdigest()
         assert checksums[name] == expected
 
 
